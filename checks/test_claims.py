@@ -1,0 +1,33 @@
+"""One generic check per registered claim (PyTorch OpInfo style): no per-paper glue.
+
+A theorem or lemma passes when the search finds no counterexample (verdict 'held'); a control
+(a deliberately wrong mutant) passes when the same harness falsifies it.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from theorems.claim import Verdict, all_claims
+from theorems.search import falsify_claim
+
+
+@pytest.mark.parametrize("claim", all_claims(), ids=lambda c: c.id)
+def test_claim(claim, claims_profile, claims_device, claims_seed, claims_store):
+    store, run_id = claims_store
+    out = falsify_claim(claim, claims_profile, claims_device, torch.float64, claims_seed,
+                        recorder=store.recorder(run_id))
+    summary = out.summary()
+    if summary["counterexample"] is not None:
+        summary["counterexample"] = store.export_counterexample(summary["counterexample"])
+    store.record_outcome(run_id, summary)
+    detail = json.dumps({k: summary[k] for k in ("verdict", "examples", "inconclusive", "worst_margin",
+                                                 "note", "reasons", "counterexample")}, indent=1, default=str)
+    if claim.is_control:
+        assert out.verdict is Verdict.FALSIFIED, f"control {claim.id} was not falsified: the harness lacks power\n{detail}"
+        assert out.counterexample is not None
+    else:
+        assert out.verdict is not Verdict.FALSIFIED, f"{claim.id} FALSIFIED\n{detail}"
+        assert out.verdict is Verdict.HELD, f"{claim.id} inconclusive under profile {claims_profile.name}\n{detail}"

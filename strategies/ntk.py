@@ -1,0 +1,69 @@
+"""Hypothesis strategies for NTK-regime instances (Jang et al. 2024), as JSON-able drawn dicts.
+
+Preconditions hold by construction: dimensions exceed the rank bound where a claim needs it,
+cross-entropy gets K >= 2 classes, lam = 0 only with squared loss.  Everything shrinks toward
+small N, K, m, n and simple values; tensors come from ``seed`` (see ntk_instances).
+"""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from .ntk_instances import r_max
+
+SEEDS = st.integers(0, 2**31 - 1)
+
+
+def log_uniform(lo_exp: float, hi_exp: float):
+    """10**u for u uniform in [lo_exp, hi_exp], rounded to 4 significant digits."""
+    return st.floats(lo_exp, hi_exp).map(lambda u: float(f"{10.0 ** u:.4g}"))
+
+
+@st.composite
+def ntk_draws(draw, profile, *, losses=("sq", "ce"), lam_exp=(-3.0, -1.0), zero_lam=False,
+              dims_above_rmax=2, perturb=(False, True), r_rule=None, batch=True, inits=False):
+    """One NTK instance family: N in [1,6], K in [1,3], m, n in [r_max(KN)+dims_above_rmax, max_dim].
+
+    ``r_rule(KN, draw)`` picks the LoRA rank when the claim trains; ``perturb`` the choices for the
+    random symmetric perturbation P; ``zero_lam`` allows lam = 0 (squared loss only).
+    """
+    loss = draw(st.sampled_from(losses))
+    N = draw(st.integers(1, 6))
+    K = draw(st.integers(2 if loss == "ce" else 1, 3))
+    lo = r_max(N * K) + dims_above_rmax
+    hi = max(lo, int(profile.get("max_dim", 12)))
+    m = draw(st.integers(lo, hi))
+    n = draw(st.integers(lo, hi))
+    if zero_lam and loss == "sq" and draw(st.booleans()):
+        lam = 0.0
+    else:
+        lam = draw(log_uniform(*lam_exp))
+    d = {"N": N, "K": K, "m": m, "n": n, "loss": loss, "lam": lam, "seed": draw(SEEDS)}
+    if len(perturb) > 1:
+        d["perturb"] = draw(st.sampled_from(perturb))
+    elif perturb[0]:
+        d["perturb"] = True
+    if r_rule is not None:
+        d["r"] = r_rule(N * K, draw)
+    if batch:
+        d["batch"] = int(profile.get("batch", 1))
+    if inits:
+        d["inits"] = int(profile.get("inits", 5))
+    return d
+
+
+@st.composite
+def tightness_draws(draw, profile, *, r0_range=(2, 4), lam_fraction=(0.05, 0.9), lora_rank=None,
+                    inits=False):
+    """The T(r0) family of the spec's NC-A: r0, m, n >= r0, lam = f / N with f in lam_fraction."""
+    r0 = draw(st.integers(*r0_range))
+    N = r0 * (r0 + 1) // 2
+    m = r0 + draw(st.integers(0, 3))
+    n = r0 + draw(st.integers(0, 3))
+    f = draw(st.floats(*lam_fraction))
+    d = {"r0": r0, "m": m, "n": n, "lam": float(f"{f / N:.4g}")}
+    if lora_rank is not None:
+        d["r"] = draw(st.integers(1, r0 - 1)) if lora_rank == "below" else lora_rank
+    if inits:
+        d["inits"] = int(profile.get("inits", 5))
+        d["seed"] = draw(SEEDS)
+    return d

@@ -1,0 +1,237 @@
+"""The ``lora-claims`` command line (DESIGN.md, "CLI contract").
+
+exit 0: every theorem/lemma held or inconclusive and every control falsified
+exit 1: a theorem/lemma falsified, or a control that was not falsified
+exit 2: bad usage or bad input (unknown claim, bad profile, unreadable store, bad file)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from . import claim as claims
+from .jsonable import jsonable
+from .profiles import PROFILES, UnknownProfile, get_profile
+from .search import evaluate_safely, falsify_claim, resolve_device, versions
+from .store import DEFAULT_PATH, Store, StoreError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="lora-claims", description="Falsifiable claims from LoRA-training theory.")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    ls = sub.add_parser("list", help="list every registered claim")
+    ls.add_argument("--json", action="store_true")
+    fa = sub.add_parser("falsify", help="search for counterexamples (the main job)")
+    fa.add_argument("patterns", nargs="*", metavar="PATTERN", help="glob on claim ids, e.g. 'jang2024.*'")
+    fa.add_argument("--profile", default=None, help=f"one of {', '.join(PROFILES)} (default: ci or $LORA_CLAIMS_PROFILE)")
+    fa.add_argument("--budget", default=None, help="time budget in seconds shared by the selected claims")
+    fa.add_argument("--device", default=None, help="auto, cpu or cuda (default: the profile's)")
+    fa.add_argument("--seed", type=int, default=0)
+    fa.add_argument("--results", default=str(DEFAULT_PATH), help="results store (SQLite)")
+    fa.add_argument("--json", action="store_true")
+    rp = sub.add_parser("report", help="write the HTML claim report from the store")
+    rp.add_argument("--results", default=str(DEFAULT_PATH))
+    rp.add_argument("-o", "--output", default="report.html")
+    rr = sub.add_parser("reproduce", help="re-run one recorded counterexample")
+    rr.add_argument("counterexample", help="an exported JSON file, or an example id in the store")
+    rr.add_argument("--results", default=str(DEFAULT_PATH))
+    rr.add_argument("--device", default="cpu")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return {"list": cmd_list, "falsify": cmd_falsify, "report": cmd_report,
+                "reproduce": cmd_reproduce}[args.cmd](args)
+    except (UsageError, UnknownProfile, claims.UnknownClaim, StoreError) as exc:
+        msg = exc.args[0] if exc.args else str(exc)
+        print(f"lora-claims: error: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+# ---------------------------------------------------------------- list
+
+def cmd_list(args) -> int:
+    rows = [c.metadata() for c in claims.all_claims()]
+    if args.json:
+        print(json.dumps({"claims": rows}, indent=2))
+        return EXIT_OK
+    w = max(len(r["id"]) for r in rows)
+    for r in rows:
+        print(f"{r['id']:<{w}}  {r['kind']:<8} {r['provenance']:<13} {r['theorem']}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- falsify
+
+def _budget(text) -> float | None:
+    if text is None:
+        return None
+    try:
+        b = float(text)
+    except ValueError:
+        raise UsageError(f"--budget must be a number of seconds, got {text!r}") from None
+    if not math.isfinite(b) or b <= 0:
+        raise UsageError(f"--budget must be a positive number of seconds, got {text!r}")
+    return b
+
+
+class Progress:
+    """A live status line on a terminal; plain lines otherwise."""
+
+    def __init__(self, total: int, budget: float | None, enabled: bool):
+        self.total, self.budget, self.enabled = total, budget, enabled
+        self.tty = sys.stderr.isatty()
+        self.t0 = time.perf_counter()
+        self.done = 0
+        self.last = 0.0
+
+    def update(self, out):
+        if not (self.enabled and self.tty) or time.perf_counter() - self.last < 0.2:
+            return
+        self.last = time.perf_counter()
+        left = "" if self.budget is None else f", {max(0, self.budget - (self.last - self.t0)):.0f}s left"
+        wm = "-" if out.worst_margin is None else f"{out.worst_margin:.3g}"
+        sys.stderr.write(f"\r[{self.done}/{self.total}] {out.claim.id}: {out.examples} examples, "
+                         f"worst margin {wm}{left}\033[K")
+        sys.stderr.flush()
+
+    def finish(self, s: dict):
+        self.done += 1
+        if not self.enabled:
+            return
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+        mark = "ok " if s["ok"] else "BAD"
+        wm = "-" if s["worst_margin"] is None else f"{s['worst_margin']:.3g}"
+        sys.stderr.write(f"{mark} [{self.done}/{self.total}] {s['id']:<36} {s['verdict']:<12} "
+                         f"{s['examples']:>4} ex  worst margin {wm:>10}  {s['seconds']:.1f}s\n")
+        sys.stderr.flush()
+
+
+def _device(name: str) -> torch.device:
+    try:
+        return resolve_device(name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_falsify(args) -> int:
+    profile = get_profile(args.profile)
+    selected = claims.select(args.patterns)
+    budget = _budget(args.budget)
+    device = _device(args.device or profile.device)
+    if device.type == "cpu" and profile.get("threads"):
+        torch.set_num_threads(int(profile.get("threads")))
+    store = Store(args.results)
+    database = None
+    if profile.database:
+        from hypothesis.database import DirectoryBasedExampleDatabase
+        database = DirectoryBasedExampleDatabase(str(Path(args.results).parent / "hypothesis-db"))
+    run_id = store.start_run(profile.name, str(device), args.seed, versions())
+    prog = Progress(len(selected), budget, enabled=True)
+    summaries = []
+    t0 = time.perf_counter()
+    status = "incomplete"
+    try:
+        for i, c in enumerate(selected):
+            share = None
+            if budget is not None:
+                share = max(0.0, budget - (time.perf_counter() - t0)) / (len(selected) - i)
+            out = falsify_claim(c, profile, device, torch.float64, args.seed, share,
+                                recorder=store.recorder(run_id), database=database, progress=prog.update)
+            s = out.summary()
+            if s["counterexample"] is not None:
+                s["counterexample"] = store.export_counterexample(s["counterexample"])
+            store.record_outcome(run_id, s)
+            prog.finish(s)
+            summaries.append(s)
+        status = "complete"
+    finally:
+        store.finish_run(run_id, status)
+        store.close()
+    doc = {"profile": profile.name, "device": str(device), "seed": args.seed, "run": run_id,
+           "results": args.results, "claims": summaries}
+    if args.json:
+        print(json.dumps(jsonable(doc), indent=2))
+    else:
+        bad = [s["id"] for s in summaries if not s["ok"]]
+        print(f"{len(summaries)} claims, {sum(s['examples'] for s in summaries)} examples, "
+              f"{time.perf_counter() - t0:.1f}s; results in {args.results} (run {run_id})")
+        for s in summaries:
+            if s["counterexample"]:
+                print(f"  {s['id']}: counterexample -> {s['counterexample']['command']}")
+        if bad:
+            print("NOT AS EXPECTED: " + ", ".join(bad))
+    return EXIT_OK if all(s["ok"] for s in summaries) else EXIT_FAIL
+
+
+# ---------------------------------------------------------------- report / reproduce
+
+def cmd_report(args) -> int:
+    from report.build import build_report
+    store = Store(args.results, create=False)
+    try:
+        path = build_report(store, claims.all_claims(), args.output)
+    finally:
+        store.close()
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _load_counterexample(text: str, results: str) -> dict:
+    p = Path(text)
+    if p.exists():
+        try:
+            doc = json.loads(p.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UsageError(f"cannot read counterexample file {p}: {exc}") from None
+        if not isinstance(doc, dict) or "claim" not in doc or not isinstance(doc.get("drawn"), dict):
+            raise UsageError(f"{p} is not a lora-claims counterexample (needs 'claim' and 'drawn')")
+        return doc
+    if text.isdigit():
+        store = Store(results, create=False)
+        try:
+            row = store.example(int(text))
+        finally:
+            store.close()
+        if row is None:
+            raise UsageError(f"no example {text} in {results}")
+        return {"claim": row["claim_id"], "drawn": row["drawn"]}
+    raise UsageError(f"{text} is neither a counterexample file nor an example id")
+
+
+def cmd_reproduce(args) -> int:
+    ce = _load_counterexample(args.counterexample, args.results)
+    c = claims.get(ce["claim"])
+    device = _device(args.device)
+    try:
+        ev, secs = evaluate_safely(c, ce["drawn"], device, torch.float64)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:  # drawn values that do not fit the claim
+        raise UsageError(f"the drawn values do not fit {c.id}: {type(exc).__name__}: {exc}") from None
+    print(json.dumps(jsonable({"claim": c.id, "kind": c.kind, "drawn": ce["drawn"], "status": ev.status,
+                               "margin": ev.margin, "binding": ev.binding, "reason": ev.why,
+                               "measured": ev.measured, "seconds": round(secs, 3)}), indent=2))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

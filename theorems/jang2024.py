@@ -1,0 +1,632 @@
+"""Jang, Lee, Ryu (ICML 2024) -- LoRA training in the NTK regime has no spurious local minima.
+
+Spec: shared/spec/jang2024_ntk.md.  Claims C1-C5 and negative controls NC-A..NC-D.  Numerics
+live in theorems/numerics, instance construction in strategies/; this module only declares.
+"""
+from __future__ import annotations
+
+import functools
+import json
+
+import torch
+
+from strategies import ntk as S
+from strategies.ntk_instances import (feature_dataset, r_max, r_no_spurious, random_ntk,
+                                      symmetric_perturbation, tightness_family)
+
+from .claim import Claim, Evidence, NumericalFailure, register, tol_margin
+from .numerics.convex_oracle import convex_optimum, nuclear_norm
+from .numerics.landscape import probe
+from .numerics.lora import LoRAObjective, balanced_factors
+from .numerics.minimise import gradient_descent
+from .numerics.rank_reduction import reduce_rank
+from .numerics.sosp import sosp_report
+
+PAPER = "Jang, Lee, Ryu 2024 (ICML), arXiv 2402.11867"
+SCALES = (0.01, 1.0, 3.0)
+CERT_TOL = 1e-4          # sigma_max(M)/lam - 1 without P (spec C3)
+S_TOL = 1e-7             # lambda_min(S) >= -tol and ||S Y|| <= tol with P (spec C3)
+VALUE_TOL = 1e-8         # |F - H*| <= tol (1 + |H*|) (spec C4)
+BALANCE_TOL = 1e-6       # spec C2
+
+
+# ---------------------------------------------------------------- instance builders (cached)
+
+def _key(drawn, device, dtype):
+    return json.dumps(drawn, sort_keys=True), str(device), str(dtype)
+
+
+def _instance(drawn, device, dtype):
+    loss = random_ntk(drawn["N"], drawn["K"], drawn["m"], drawn["n"], drawn["loss"], drawn["seed"],
+                      drawn.get("batch", 1), device, dtype)
+    lam = torch.full((loss.batch,), float(drawn["lam"]), dtype=dtype, device=device)
+    return loss, lam
+
+
+def _perturbation(drawn, lam, device, dtype):
+    if not drawn.get("perturb"):
+        return None
+    # ||P||_2 = 1e-2 lam, so lam/2 + lambda_min(P) > 0 (spec C3)
+    return symmetric_perturbation(drawn["m"] + drawn["n"], 1e-2 * lam.cpu(), drawn["seed"] + 1,
+                                  lam.numel(), device, dtype)
+
+
+@functools.lru_cache(maxsize=8)
+def _trained_cached(key):
+    drawn, device, dtype = json.loads(key[0]), torch.device(key[1]), getattr(torch, key[2].split(".")[-1])
+    loss, lam = _instance(drawn, device, dtype)
+    r = drawn.get("r") or r_no_spurious(drawn["N"] * drawn["K"])
+    obj = LoRAObjective(loss, lam, r, _perturbation(drawn, lam, device, dtype))
+    return obj, probe(obj, SCALES, drawn.get("inits", 5), seed=drawn["seed"] + 2)
+
+
+def trained(drawn, device, dtype):
+    """Certified end points of LoRA training on the drawn instances, from many inits."""
+    return _trained_cached(_key(drawn, device, dtype))
+
+
+@functools.lru_cache(maxsize=8)
+def _oracle_cached(key):
+    drawn, device, dtype = json.loads(key[0]), torch.device(key[1]), getattr(torch, key[2].split(".")[-1])
+    loss, lam = _instance(drawn, device, dtype)
+    opt = convex_optimum(loss, lam)
+    if not bool(opt.converged.all()):
+        raise NumericalFailure(f"convex oracle did not converge (residual {float(opt.residual.max()):.2e})")
+    return loss, lam, opt
+
+
+def oracle(drawn, device, dtype):
+    return _oracle_cached(_key(drawn, device, dtype))
+
+
+def _features(drawn):
+    ev = [f"loss={drawn.get('loss', 'sq')}", f"KN={drawn.get('N', 0) * drawn.get('K', 1)}"]
+    if "perturb" in drawn:
+        ev.append(f"perturbed={drawn['perturb']}")
+    return ev
+
+
+def _no_certified(ep, measured):
+    return Evidence.inconclusive("no end point is a certified SOSP", measured)
+
+
+# ---------------------------------------------------------------- C1: Theorem 3.1
+
+def _interpolant(loss, seed, dtype):
+    """lam = 0: a full-rank least-squares minimiser (min-norm solution + random null-space part)."""
+    Gm = loss.Gmat[0].double()
+    rhs = (loss.y[0] - loss.f0[0]).reshape(-1).double()
+    x = torch.linalg.lstsq(Gm, rhs.unsqueeze(1), driver="gelsd").solution.squeeze(1)
+    Q = torch.linalg.svd(Gm, full_matrices=True).Vh[torch.linalg.matrix_rank(Gm):]
+    g = torch.Generator().manual_seed(seed)
+    x = x + Q.T @ (Q @ torch.randn(Gm.shape[1], generator=g, dtype=torch.float64))
+    return x.reshape(loss.m, loss.n)
+
+
+def eval_thm3_1(drawn, device, dtype, target_rank=None):
+    """Reduce a global minimiser to rank <= r_max(KN) without changing outputs or the objective."""
+    KN = drawn["N"] * drawn["K"]
+    bound = r_max(KN)
+    lam = float(drawn["lam"])
+    if lam > 0:
+        loss, lam_t, opt = oracle(drawn, device, dtype)
+        deltas = opt.delta
+    else:
+        loss, lam_t = _instance(drawn, device, dtype)
+        deltas = torch.stack([_interpolant(loss.take(torch.tensor([b])), drawn["seed"] + b, dtype)
+                              for b in range(loss.batch)])
+    worst = {"rank": float("inf"), "out": float("inf"), "nuc": float("inf"), "obj": float("inf")}
+    meas = {"r_max": bound, "rank_before": [], "rank_after": [], "output_rel_err": [],
+            "nuclear_before": [], "nuclear_after": []}
+    for b in range(loss.batch):
+        d = deltas[b:b + 1].double()
+        Y = balanced_factors(d, min(d.shape[1:]))[0]
+        red = reduce_rank(loss.G[b].double(), Y, target_rank=target_rank)
+        scale = max(1.0, float(red.outputs_before.abs().max()))
+        out_err = float((red.outputs_after - red.outputs_before).abs().max()) / scale
+        nuc_rise = (red.nuclear_after - red.nuclear_before) / max(1e-300, red.nuclear_before)
+        # the reduced point must still minimise H_lam: same loss (outputs kept), nuclear norm not up
+        A, Bf = red.Y[: loss.m], red.Y[loss.m:]
+        d2 = (A @ Bf.T).unsqueeze(0).to(device, dtype)
+        lb = loss.take(torch.tensor([b], device=device))
+        H1 = float(lb.value(d.to(device, dtype)) + lam * nuclear_norm(d.to(device, dtype)))
+        H2 = float(lb.value(d2) + lam * nuclear_norm(d2))
+        worst["rank"] = min(worst["rank"], (bound - red.rank) / max(1, bound))
+        worst["out"] = min(worst["out"], tol_margin(out_err, 1e-10))
+        worst["nuc"] = min(worst["nuc"], tol_margin(nuc_rise, 1e-10))
+        worst["obj"] = min(worst["obj"], tol_margin((H2 - H1) / (1 + abs(H1)), 1e-10))
+        for k, v in (("rank_before", red.initial_rank), ("rank_after", red.rank), ("output_rel_err", out_err),
+                     ("nuclear_before", red.nuclear_before), ("nuclear_after", red.nuclear_after)):
+            meas[k].append(v)
+    if max(meas["rank_before"]) <= bound:
+        meas["note"] = "every minimiser already had rank <= r_max"
+    return Evidence.from_margins({"rank <= r_max": worst["rank"], "outputs kept": worst["out"],
+                                  "nuclear not increased": worst["nuc"], "objective kept": worst["obj"]},
+                                 meas, events=_features(drawn) + [f"lam0={lam == 0}"])
+
+
+register(Claim(
+    id="jang2024.thm3_1", paper=PAPER, theorem="Theorem 3.1",
+    statement="If full fine-tuning has a global minimiser (lam >= 0), it has one of rank r with "
+              "r(r+1)/2 <= KN.  Checked constructively: Barvinok-Pataki steps take a global minimiser "
+              "(the convex optimum for lam > 0, a full-rank interpolant for lam = 0) to rank <= r_max(KN) "
+              "keeping every output, the objective, and not increasing the nuclear norm.",
+    assumptions="NTK-linearised squared or cross-entropy loss; Gaussian G, f0; N<=6, K<=3; "
+                "min(m, n) >= r_max(KN) + 2 so the bound is not vacuous.",
+    kind="theorem", provenance="paper-2nd",
+    strategy=lambda p: S.ntk_draws(p, zero_lam=True, perturb=(False,)),
+    evaluate=eval_thm3_1))
+
+
+# ---------------------------------------------------------------- C2: lemmas L0 and L2
+
+def eval_balance(drawn, device, dtype, residual_slack=True):
+    """L0: stationary points with lam > 0 are balanced, A^T A = B^T B, ||A||^2 = ||B||^2 = ||AB^T||_*."""
+    obj, ep = trained(drawn, device, dtype)
+    stat = ep.sosp.is_stationary & torch.isfinite(ep.value)
+    meas = ep.summary()
+    if not bool(stat.any()):
+        return Evidence.inconclusive("no stationary end point", meas)
+    Y = ep.Y[stat]
+    A, B = Y[:, : obj.m], Y[:, obj.m:]
+    sq = (Y ** 2).sum(dim=(1, 2))
+    slack = BALANCE_TOL * sq.clamp_min(1.0)
+    if residual_slack:
+        # at an inexact stationary point A^T A - B^T B = (A^T g_A - g_B^T B)/lam, so the residual
+        # gradient g allows ||Y|| ||g|| / lam of imbalance on top of the tolerance
+        slack = slack + sq.sqrt() * ep.sosp.grad_norm[stat] / ep.obj.lam[stat]
+    bal = torch.linalg.matrix_norm(A.transpose(1, 2) @ A - B.transpose(1, 2) @ B) / slack
+    nuc = nuclear_norm(A @ B.transpose(1, 2))
+    eq = torch.maximum(((A ** 2).sum(dim=(1, 2)) - nuc).abs(), ((B ** 2).sum(dim=(1, 2)) - nuc).abs()) / slack
+    meas.update(max_imbalance_over_tol=float(bal.max()), max_norm_nuclear_gap_over_tol=float(eq.max()))
+    return Evidence.from_margins({"balance": 1 - float(bal.max()),
+                                  "||A||^2 = ||B||^2 = ||AB^T||_*": 1 - float(eq.max())},
+                                 meas, events=_features(drawn))
+
+
+register(Claim(
+    id="jang2024.lemma_l0_balance", paper=PAPER, theorem="Lemma L0 (balance)",
+    statement="At every first-order stationary point of F_lam with lam > 0: A^T A = B^T B, hence "
+              "||A||_F^2 = ||B||_F^2 = ||A B^T||_*.",
+    assumptions="lam > 0, no perturbation P; end points of training certified stationary (||grad|| <= 1e-7); "
+                "tolerance 1e-6 max(1, ||Y||^2) plus the imbalance ||Y|| ||grad|| / lam that the residual "
+                "gradient allows.",
+    kind="lemma", provenance="derived",
+    strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True,
+                                   r_rule=lambda KN, draw: draw(S.st.integers(1, r_no_spurious(KN) + 1))),
+    evaluate=eval_balance))
+
+
+def eval_origin(drawn, device, dtype, threshold_factor=1.0):
+    """L2 at the origin: Hessian eigenvalues lam +- sigma_i(M(0)); strict saddle iff sigma_max > lam.
+
+    lam = lam_ratio * sigma_max(M(0)) per instance, so both sides of the threshold are drawn.
+    ``threshold_factor`` != 1 is the mutant 'strict saddle iff sigma_max > factor * lam'.
+    """
+    loss, _ = _instance(drawn, device, dtype)
+    r = drawn["r"]
+    zero = torch.zeros(loss.batch, loss.m, loss.n, dtype=dtype, device=device)
+    lam = float(drawn["lam_ratio"]) * torch.linalg.matrix_norm(loss.grad(zero), ord=2)
+    obj = LoRAObjective(loss, lam, r)
+    Y0 = torch.zeros(loss.batch, obj.m + obj.n, r, dtype=dtype, device=device)
+    sig = torch.linalg.svdvals(obj.M(Y0))
+    k = sig.shape[1]
+    extra = (obj.m + obj.n - 2 * k)
+    expect = torch.cat([lam[:, None] + sig, lam[:, None] - sig, lam[:, None].expand(-1, extra)], 1)
+    expect = torch.sort(expect.repeat_interleave(r, dim=1), dim=1).values
+    got = torch.linalg.eigvalsh(obj.hess(Y0))
+    hnorm = got.abs().amax(1).clamp_min(1.0)
+    eig_err = float(((got - expect).abs().amax(1) / hnorm).max())
+    rep = sosp_report(obj, Y0)
+    predicted = (sig[:, 0] - threshold_factor * lam) > 1e-6 * hnorm   # predicted strict saddle
+    wrong = int((rep.is_sosp == predicted).sum())    # detector accepts a predicted saddle or vice versa
+    meas = {"lam_ratio": drawn["lam_ratio"], "eig_rel_err": eig_err, "predicted_saddles": int(predicted.sum()),
+            "detector_rejected": int((~rep.is_sosp).sum()), "disagreements": wrong}
+    return Evidence.from_margins({"Hessian spectrum at 0": tol_margin(eig_err, 1e-10),
+                                  "detector agrees with the threshold": float(-wrong)}, meas,
+                                 events=_features(drawn) + [f"strict_saddle={bool(predicted.all())}"])
+
+
+LAM_RATIOS = [0.25, 4.0, 0.6, 1.5, 0.9, 1.1, 0.99, 1.01]
+
+
+def _origin_draws(p):
+    return S.ntk_draws(p, perturb=(False,), lam_exp=(-3.0, -3.0),
+                       r_rule=lambda KN, draw: draw(S.st.integers(1, r_no_spurious(KN)))).flatmap(
+        lambda d: S.st.sampled_from(LAM_RATIOS).map(lambda q: {**d, "lam_ratio": q}))
+
+
+register(Claim(
+    id="jang2024.lemma_l2_origin", paper=PAPER, theorem="Lemma L2 (origin)",
+    statement="At (A, B) = (0, 0) the Hessian of F_lam has eigenvalues lam +- sigma_i(M(0)), each r "
+              "times (and lam for the remaining |m-n| r directions): the origin is a strict saddle iff "
+              "sigma_max(M(0)) > lam, and the SOSP detector must reject it then.",
+    assumptions="Any NTK instance; lam = q sigma_max(M(0)) with q drawn on both sides of 1 (0.25 ... 4, "
+                "including 0.99 and 1.01) so both sides of the threshold occur; the detector uses the SOSP "
+                "test's tolerances.",
+    kind="lemma", provenance="derived",
+    strategy=_origin_draws, evaluate=eval_origin))
+
+
+def eval_rank_deficient(drawn, device, dtype):
+    """L2: a rank-deficient SOSP (rank Y < r) is a global minimiser, whatever r."""
+    obj, ep = trained(drawn, device, dtype)
+    meas = ep.summary()
+    deficient = ep.certified & (ep.rank < obj.r)
+    meas["rank_deficient_sosp"] = int(deficient.sum())
+    if not bool(deficient.any()):
+        return Evidence.inconclusive("no rank-deficient certified SOSP among the end points", meas)
+    excess = float(ep.cert.excess()[deficient].max())
+    meas["max_cert_excess"] = excess
+    return Evidence.from_margins({"certificate": tol_margin(excess, CERT_TOL)}, meas, events=_features(drawn))
+
+
+def _r_above_optimum(KN, draw):
+    return r_no_spurious(KN) + draw(S.st.integers(0, 1))
+
+
+register(Claim(
+    id="jang2024.lemma_l2_rank_deficient", paper=PAPER, theorem="Lemma L2 (rank-deficient SOSP)",
+    statement="Every second-order stationary point (A, B) of F_lam whose lifted Y = [A; B] has rank < r "
+              "is a global minimiser: sigma_max(M) <= lam.",
+    assumptions="lam > 0, no perturbation; r at or above the no-spurious threshold so that training "
+                "ends at rank-deficient points; only certified SOSPs (||grad|| <= 1e-7, lambda_min(H) >= "
+                "-1e-6 max(1, ||H||)) count.",
+    kind="lemma", provenance="derived",
+    strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True, r_rule=_r_above_optimum),
+    evaluate=eval_rank_deficient))
+
+
+# ---------------------------------------------------------------- C3: no spurious local minima
+
+def eval_no_spurious(drawn, device, dtype):
+    """Every certified SOSP reached from random inits passes the global certificate."""
+    obj, ep = trained(drawn, device, dtype)
+    meas = ep.summary()
+    meas["r"] = obj.r
+    c = ep.certified
+    if not bool(c.any()):
+        return _no_certified(ep, meas)
+    if obj.P is None:
+        excess = float(ep.cert.excess()[c].max())
+        meas["max_sigma_ratio_minus_1"] = excess
+        margins = {"sigma_max(M) <= lam": tol_margin(excess, CERT_TOL)}
+    else:
+        smin = float(ep.cert.S_lam_min[c].min())
+        sy = float(ep.cert.SY_norm[c].max())
+        meas.update(min_lambda_S=smin, max_SY=sy)
+        margins = {"S >= 0": tol_margin(-smin, S_TOL), "S Y = 0": tol_margin(sy, S_TOL)}
+    return Evidence.from_margins(margins, meas, events=_features(drawn))
+
+
+register(Claim(
+    id="jang2024.sec4_no_spurious", paper=PAPER, theorem="Section 4 (no spurious local minima)",
+    statement="If r(r+1)/2 > KN, every second-order stationary point of F_lam is a global minimiser "
+              "(generically).  Checked at r = smallest rank above the threshold from random inits at "
+              "scales 0.01, 1, 3, with and without a random symmetric perturbation <P, Y Y^T>.",
+    assumptions="lam in [1e-3, 1e-1]; ||P||_2 = 1e-2 lam (so lam/2 + lambda_min(P) > 0).  The exact "
+                "genericity condition of the paper is unconfirmed; both variants are tested.",
+    kind="theorem", provenance="paper-2nd",
+    strategy=lambda p: S.ntk_draws(p, inits=True),
+    evaluate=eval_no_spurious))
+
+
+# ---------------------------------------------------------------- C4: value agreement
+
+def eval_value_agreement(drawn, device, dtype):
+    """F_lam at certified SOSPs equals the convex optimum of L + lam ||.||_*."""
+    obj, ep = trained(drawn, device, dtype)
+    _, _, opt = oracle(drawn, device, dtype)
+    meas = ep.summary()
+    c = ep.certified
+    if not bool(c.any()):
+        return _no_certified(ep, meas)
+    H = opt.value[ep.instance]
+    rel = ((ep.value - H).abs() / (VALUE_TOL * (1 + H.abs())))[c]
+    meas.update(max_gap=float((ep.value - H)[c].abs().max()), oracle_rank=opt.rank.tolist())
+    return Evidence.from_margins({"|F - H*| <= 1e-8 (1 + |H*|)": float(1 - rel.max())}, meas,
+                                 events=_features(drawn))
+
+
+register(Claim(
+    id="jang2024.c4_value_agreement", paper=PAPER, theorem="Sections 3-4 (value of LoRA = convex optimum)",
+    statement="Above the rank threshold, every SOSP value F_lam(A, B) equals min_delta L(delta) + lam "
+              "||delta||_* (computed independently by accelerated proximal gradient with singular-value "
+              "thresholding) within 1e-8 (1 + |H*|).",
+    assumptions="lam > 0, no perturbation; r = smallest rank with r(r+1)/2 > KN.",
+    kind="theorem", provenance="derived",
+    strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True),
+    evaluate=eval_value_agreement))
+
+
+# ---------------------------------------------------------------- C5: generalisation (deterministic part)
+
+def eval_norm_bound(drawn, device, dtype, factor=1.0):
+    """Along monotone GD from F(Y0) <= F(0): ||A B^T||_* <= F/lam <= L(0)/lam at every step.
+
+    ``factor`` != 1 is the mutant bound ||A B^T||_* <= F / (factor lam)."""
+    loss, lam = _instance(drawn, device, dtype)
+    r = r_no_spurious(drawn["N"] * drawn["K"])
+    obj = LoRAObjective(loss, lam, r)
+    g = torch.Generator().manual_seed(drawn["seed"] + 3)
+    Y0 = (0.01 * torch.randn(loss.batch, obj.m + obj.n, r, generator=g, dtype=torch.float64)).to(device, dtype)
+    L0 = loss.value(torch.zeros(loss.batch, obj.m, obj.n, dtype=dtype, device=device))
+    F0 = obj.value(Y0)
+    start_ok = F0 <= L0
+    worst = {"nuc/F": -float("inf"), "F/L0": -float("inf"), "mono": 0.0}
+    prev = [F0]
+
+    def check(k, Y, f):
+        nuc = nuclear_norm(obj.delta(Y))
+        worst["nuc/F"] = max(worst["nuc/F"], float((factor * lam * nuc / f).max()))
+        worst["F/L0"] = max(worst["F/L0"], float((f / L0)[start_ok].max()) if bool(start_ok.any()) else 0.0)
+        worst["mono"] = max(worst["mono"], float(((f - prev[0]) / (1 + prev[0].abs())).max()))
+        prev[0] = f
+
+    gradient_descent(obj, Y0, 300, callback=check)
+    meas = {"c": factor, "max c lam ||AB^T||_* / F": worst["nuc/F"], "max F/L(0)": worst["F/L0"],
+            "max relative rise of F": worst["mono"], "B_lam": (L0 / lam).tolist()}
+    return Evidence.from_margins({"||AB^T||_* <= F/(c lam)": 1 - worst["nuc/F"],
+                                  "F <= L(0)": 1 - worst["F/L0"],
+                                  "GD monotone": tol_margin(worst["mono"], 1e-12)}, meas,
+                                 events=_features(drawn))
+
+
+register(Claim(
+    id="jang2024.c5_norm_bound", paper=PAPER, theorem="Section 5 (generalisation, deterministic part)",
+    statement="Any (A, B) with F_lam(A, B) <= F_lam(0, 0) has ||A B^T||_* <= L(0)/lam =: B_lam; along "
+              "monotone GD every iterate satisfies ||A B^T||_* <= F_lam/lam <= L(0)/lam.  This is the "
+              "norm bound behind the Rademacher generalisation bound -- a derived bound, not the paper's.",
+    assumptions="lam > 0; loss >= 0; GD with Armijo steps from a 0.01-scale Gaussian init.",
+    kind="theorem", provenance="derived",
+    strategy=lambda p: S.ntk_draws(p, perturb=(False,)),
+    evaluate=eval_norm_bound))
+
+
+# ---------------------------------------------------------------- C5: generalisation (statistical part)
+
+ALPHA = 0.01   # significance of the one-sided binomial test
+
+
+def eval_generalisation(drawn, device, dtype, with_terms=True):
+    """Derived Rademacher bound over ``draws`` training sets; violations must be a <= eta fraction.
+
+    For ||delta||_* <= B = y_max^2 / (2 lam) (>= L(0)/lam), ||G(x)||_F = R, |y| <= y_max: the squared
+    loss on the reachable range |z - y| <= D = R B + y_max is D-Lipschitz and bounded by D^2/2, so w.p.
+    >= 1 - eta:  L(delta) <= L_hat(delta) + 2 sqrt2 rho K B R / sqrt(N) + c sqrt(log(1/eta) / (2N)).
+    ``with_terms=False`` is the mutant 'L(delta_hat) <= L_hat(delta_hat)'.
+    """
+    from scipy.stats import binom
+
+    N, m, n, lam, eta = drawn["N"], drawn["m"], drawn["n"], float(drawn["lam"]), float(drawn["eta"])
+    R, y_max, draws = (m * n) ** 0.5, 1.0, drawn["draws"]
+    train = feature_dataset(draws, N, m, n, drawn["seed"], R=R, y_max=y_max, device=device, dtype=dtype)
+    test = feature_dataset(1, drawn["n_test"], m, n, drawn["seed"], sample_seed=drawn["seed"] + 2, R=R,
+                           y_max=y_max, device=device, dtype=dtype)
+    opt = convex_optimum(train, lam)
+    if not bool(opt.converged.all()):
+        raise NumericalFailure("convex oracle did not converge on every training set")
+    B = y_max ** 2 / (2 * lam)
+    D = R * B + y_max
+    rho, c = D, D ** 2 / 2
+    emp = train.value(opt.delta)
+    z = test.Gmat[0] @ opt.delta.reshape(draws, -1).T                     # (n_test, draws)
+    losses = 0.5 * (z - test.y[0]) ** 2
+    pop = losses.mean(dim=0)
+    pop_low = pop - 3 * losses.std(dim=0) / drawn["n_test"] ** 0.5      # conservative Monte Carlo estimate
+    complexity = 2 * 2 ** 0.5 * rho * B * R / N ** 0.5
+    confidence = c * (torch.log(torch.tensor(1 / eta)) / (2 * N)).sqrt()
+    bound = emp + (complexity + confidence if with_terms else 0.0)
+    V = int((pop_low > bound).sum())
+    p = float(binom.sf(V - 1, draws, eta))          # P(Binom(draws, eta) >= V)
+    meas = {"violations": V, "draws": draws, "eta": eta, "p_value": p, "B": B,
+            "mean_gap": float((pop - emp).mean()), "mean_bound_minus_L": float((bound - pop).mean()),
+            "complexity_term": complexity if with_terms else 0.0}
+    return Evidence.from_margins({f"binomial test p >= {ALPHA}": p - ALPHA}, meas, events=[f"N={N}"])
+
+
+def _generalisation_draws(p):
+    return S.st.fixed_dictionaries({
+        "N": S.st.integers(10, 100), "m": S.st.integers(2, 6), "n": S.st.integers(2, 6),
+        "lam": S.log_uniform(-3.0, -1.0), "seed": S.SEEDS, "eta": S.st.just(0.1),
+        "draws": S.st.just(max(200, int(p.get("batch", 1)))), "n_test": S.st.just(20000)})
+
+
+register(Claim(
+    id="jang2024.c5_generalisation", paper=PAPER, theorem="Section 5 (generalisation bound; derived bound)",
+    statement="DERIVED BOUND (the paper's Rademacher bound has this form; its exact constants are "
+              "unconfirmed): for the weight-decay minimiser delta_hat, with probability >= 1 - eta over the "
+              "training set, L(delta_hat) <= L_hat(delta_hat) + 2 sqrt2 rho K B_lam R / sqrt(N) + c sqrt("
+              "log(1/eta) / (2N)).  Checked over >= 200 independent training sets from one feature "
+              "distribution: the number of violations must pass a one-sided binomial test at level 0.01.",
+    assumptions="K = 1, f0 = 0, ||G(x)||_F = R = sqrt(mn), labels from a rank-1 teacher plus noise clipped "
+                "to [-1, 1]; B = y_max^2 / (2 lam) >= L_hat(0)/lam; rho, c for the squared loss on the "
+                "reachable range; population risk by Monte Carlo on 20,000 fresh points (lower 3-sigma "
+                "estimate, so Monte Carlo error cannot raise a false alarm).",
+    kind="theorem", provenance="derived",
+    strategy=_generalisation_draws, evaluate=eval_generalisation))
+
+register(Claim(
+    id="jang2024.nc_h_no_generalisation_gap", paper=PAPER, theorem="NC-H (no generalisation gap)",
+    statement="MUTANT: 'L(delta_hat) <= L_hat(delta_hat)' -- the bound with its complexity and confidence "
+              "terms removed.  The weight-decay minimiser fits its own sample better than the population, "
+              "so the same binomial test must reject.",
+    assumptions="As jang2024.c5_generalisation.",
+    kind="control", provenance="derived",
+    strategy=_generalisation_draws, evaluate=functools.partial(eval_generalisation, with_terms=False)))
+
+
+# ================================================================ negative controls
+
+def eval_nc_a(drawn, device, dtype):
+    """Mutant of Thm 3.1: 'a global minimiser of rank <= r_max(KN) - 1 always exists'."""
+    r0 = drawn["r0"]
+    loss = tightness_family(r0, drawn["m"], drawn["n"], device=device, dtype=dtype)
+    lam = torch.full((1,), float(drawn["lam"]), dtype=dtype, device=device)
+    opt = convex_optimum(loss, lam)
+    N = r0 * (r0 + 1) // 2
+    closed = drawn["lam"] * r0 - N * drawn["lam"] ** 2 * r0 / 2
+    # reduce as far as possible: the unique optimum (1 - N lam) I_r0 keeps rank r0
+    red = reduce_rank(loss.G[0].double(), balanced_factors(opt.delta.double(), r0)[0], target_rank=0)
+    bound = r_max(N) - 1
+    meas = {"r0": r0, "N": N, "r_max": r_max(N), "oracle_rank": int(opt.rank[0]), "reduced_rank": red.rank,
+            "value": float(opt.value[0]), "closed_form": closed}
+    if abs(float(opt.value[0]) - closed) > 1e-8 * (1 + abs(closed)):
+        return Evidence.inconclusive("oracle value differs from the closed form", meas)
+    return Evidence.from_margins({"rank <= r_max - 1": (bound - red.rank) / max(1, bound)}, meas,
+                                 events=[f"r0={r0}"])
+
+
+register(Claim(
+    id="jang2024.nc_a_tightness", paper=PAPER, theorem="NC-A (tightness of Theorem 3.1)",
+    statement="MUTANT: 'a global minimiser of rank r_max(KN) - 1 always exists'.  The family T(r0) "
+              "(K = 1, N = r0(r0+1)/2, symmetric basis constraints on the top-left block) has the unique "
+              "optimum (1 - N lam) I_r0 (+) 0 of rank r0 = r_max(N), so the mutant must be falsified; "
+              "the smallest counterexample is r0 = 2, m = n = 2, N = 3.",
+    assumptions="lam = f/N with f in [0.05, 0.9] (so lam < 1/N); the oracle must match the closed form "
+                "lam r0 - N lam^2 r0 / 2.",
+    kind="control", provenance="derived",
+    strategy=lambda p: S.tightness_draws(p), evaluate=eval_nc_a))
+
+
+def _tight_probe(drawn, device, dtype, diag_targets=None, perturb_norm=0.0):
+    r0 = drawn["r0"]
+    loss = tightness_family(r0, drawn["m"], drawn["n"], diag_targets, device=device, dtype=dtype)
+    lam = torch.full((1,), float(drawn["lam"]), dtype=dtype, device=device)
+    P = None
+    if perturb_norm:
+        P = symmetric_perturbation(drawn["m"] + drawn["n"], torch.tensor([perturb_norm]), drawn["seed"] + 1,
+                                   1, device, dtype)
+    obj = LoRAObjective(loss, lam, drawn["r"], P)
+    return loss, lam, obj, probe(obj, (0.1, 1.0, 3.0), drawn["inits"], seed=drawn["seed"])
+
+
+def eval_nc_b(drawn, device, dtype):
+    """Mutant of Sec. 4: 'no spurious minima for any r' on T(r0) with r < r0."""
+    loss, lam, obj, ep = _tight_probe(drawn, device, dtype)
+    opt = convex_optimum(loss, lam)
+    c = ep.certified
+    meas = ep.summary()
+    if not bool(c.any()):
+        return _no_certified(ep, meas)
+    H = float(opt.value[0])
+    gap = (ep.value[c] - H) / (VALUE_TOL * (1 + abs(H)))
+    meas.update(max_gap=float((ep.value[c] - H).max()), max_sigma_ratio=float(ep.cert.sigma_ratio[c].max()))
+    return Evidence.from_margins({"every SOSP global": float(1 - gap.max())}, meas,
+                                 events=[f"r0={drawn['r0']}", f"r={drawn['r']}"])
+
+
+register(Claim(
+    id="jang2024.nc_b_rank_below", paper=PAPER, theorem="NC-B (rank below threshold)",
+    statement="MUTANT: 'F_lam has no spurious local minima for any LoRA rank r'.  On T(r0) with r < r0 "
+              "every rank-r point misses the rank-r0 optimum, so certified SOSPs have a positive gap "
+              "(spec: T(3), lam = 0.01, r = 1, 2: gaps ~0.147 and ~0.074, sigma_max(M)/lam ~16.7).",
+    assumptions="T(r0) family, r in [1, r0 - 1], lam < 1/N.",
+    kind="control", provenance="derived",
+    strategy=lambda p: S.tightness_draws(p, lora_rank="below", inits=True), evaluate=eval_nc_b))
+
+
+NC_C_INSTANCE = {"r0": 2, "m": 2, "n": 2, "lam": 1e-3, "r": 1}
+
+
+def eval_nc_c(drawn, device, dtype):
+    """Mutant: 'the threshold r(r+1)/2 > KN is not needed' -- T(2), targets (1, 0.9, 0), r = 1."""
+    d = dict(NC_C_INSTANCE, inits=drawn["inits"], seed=drawn["seed"])
+    loss, lam, obj, ep = _tight_probe(d, device, dtype, diag_targets=[1.0, 0.9],
+                                      perturb_norm=drawn["perturb_norm"])
+    c = ep.certified
+    meas = ep.summary()
+    if not bool(c.any()):
+        return _no_certified(ep, meas)
+    vals = ep.value[c]
+    best = float(vals.min())
+    # a certified SOSP whose value exceeds the best one found, by far more than the tolerance,
+    # is a spurious local minimum (and must also fail the certificate)
+    gap = (vals - best) / (VALUE_TOL * (1 + abs(best)))
+    meas.update(values=sorted({round(float(v), 5) for v in vals}), spurious=int((gap > 1).sum()),
+                min_curvature_of_worst=float(ep.sosp.lam_min[c][vals.argmax()]),
+                cert_excess_of_worst=float(ep.cert.excess()[c][vals.argmax()]))
+    return Evidence.from_margins({"every SOSP global": float(1 - gap.max())}, meas,
+                                 events=[f"perturbed={drawn['perturb_norm'] > 0}"])
+
+
+register(Claim(
+    id="jang2024.nc_c_spurious", paper=PAPER, theorem="NC-C (spurious SOSP below threshold)",
+    statement="MUTANT: 'every SOSP is global even when r(r+1)/2 <= KN'.  T(2) with diagonal targets 1 "
+              "and 0.9, lam = 1e-3, m = n = 2, r = 1 has a strict spurious local minimum (F ~0.16757 vs "
+              "the global 0.13600) that ~40% of random inits reach; it survives a perturbation of norm 1e-4.",
+    assumptions="Fixed instance; the drawn values are the init seed, the number of inits and whether a "
+                "random symmetric perturbation of norm 1e-4 is added.",
+    kind="control", provenance="derived",
+    strategy=lambda p: S.st.fixed_dictionaries({
+        "seed": S.SEEDS, "inits": S.st.just(int(p.get("inits", 5))),
+        "perturb_norm": S.st.sampled_from([0.0, 1e-4])}),
+    evaluate=eval_nc_c))
+
+
+def eval_nc_d(drawn, device, dtype):
+    """Mutant: 'the certificate accepts a sign-flipped M / a non-stationary point'."""
+    obj, ep = trained(drawn, device, dtype)
+    c = ep.certified & (ep.cert.excess() <= CERT_TOL)
+    meas = ep.summary()
+    if not bool(c.any()):
+        return _no_certified(ep, meas)
+    sub = ep.obj.take(torch.nonzero(c).squeeze(1))
+    Y = ep.Y[c]
+    # (a) sign-flipped M: S' = lam/2 I - 1/2 [[0, M], [M^T, 0]]; accept iff S' >= 0 and S'Y = 0
+    S_bad = sub.S_from_M(-sub.M(Y))
+    sy = (S_bad @ Y).flatten(1).norm(dim=1)
+    smin = torch.linalg.eigvalsh(S_bad)[:, 0]
+    accept_flip = torch.minimum((S_TOL - sy) / S_TOL, (smin + S_TOL) / S_TOL)
+    # (b) a non-stationary point: move along the gradient of the loss part
+    g = torch.Generator().manual_seed(drawn["seed"] + 7)
+    Yp = Y + 1e-3 * torch.randn(Y.shape, generator=g, dtype=torch.float64).to(Y.device, Y.dtype)
+    gp = sub.grad(Yp).flatten(1).norm(dim=1)
+    accept_move = (1e-7 - gp) / 1e-7
+    meas.update(max_flipped_SY=float(sy.max()), min_flipped_SY=float(sy.min()),
+                min_perturbed_grad=float(gp.min()))
+    # the mutant holds if the checker accepts at least one corrupted input
+    meas.update(accepts_flipped_M=float(accept_flip.max()), accepts_non_stationary=float(accept_move.max()))
+    return Evidence.from_margins({"accepts a corrupted input": float(max(accept_flip.max(), accept_move.max()))},
+                                 meas, events=_features(drawn))
+
+
+register(Claim(
+    id="jang2024.nc_d_checker_power", paper=PAPER, theorem="NC-D (certificate power)",
+    statement="MUTANT: 'the global-optimality certificate (stationarity, S >= 0, S Y = 0) accepts a "
+              "sign-flipped M or a point moved off stationarity'.  The real certificate must reject both "
+              "at every certified global minimum.",
+    assumptions="Certified global minima from the C3 setting without perturbation.",
+    kind="control", provenance="derived",
+    strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True),
+    evaluate=eval_nc_d))
+
+
+register(Claim(
+    id="jang2024.nc_e_balance_without_decay", paper=PAPER, theorem="NC-E (L0 needs lam > 0)",
+    statement="MUTANT: 'stationary points are balanced (A^T A = B^T B) even without weight decay'.  With "
+              "lam = 0 the imbalance A^T A - B^T B is conserved by gradient flow, so stationary points "
+              "reached from unbalanced inits stay unbalanced; the L0 check must flag them.",
+    assumptions="Squared loss, lam = 0, KN < mn so interpolating stationary points exist.",
+    kind="control", provenance="derived",
+    strategy=lambda p: S.ntk_draws(p, losses=("sq",), perturb=(False,), inits=True,
+                                   lam_exp=(-3.0, -3.0)).map(lambda d: {**d, "lam": 0.0}),
+    evaluate=functools.partial(eval_balance, residual_slack=False)))
+
+register(Claim(
+    id="jang2024.nc_f_origin_threshold", paper=PAPER, theorem="NC-F (wrong strict-saddle threshold)",
+    statement="MUTANT: 'the origin is a strict saddle iff sigma_max(M(0)) > 2 lam'.  Instances with "
+              "lam < sigma_max(M(0)) < 2 lam separate it from Lemma L2's threshold sigma_max(M(0)) > lam.",
+    assumptions="As jang2024.lemma_l2_origin.",
+    kind="control", provenance="derived",
+    strategy=_origin_draws, evaluate=functools.partial(eval_origin, threshold_factor=2.0)))
+
+register(Claim(
+    id="jang2024.nc_g_norm_bound_halved", paper=PAPER, theorem="NC-G (norm bound too tight by 2)",
+    statement="MUTANT: 'along GD, ||A B^T||_* <= F_lam / (2 lam)'.  At balanced points ||A B^T||_* = "
+              "||Y||^2/2 while F/(2 lam) = L/(2 lam) + ||Y||^2/4, so the halved bound fails once the "
+              "loss falls below lam ||A B^T||_*.",
+    assumptions="As jang2024.c5_norm_bound.",
+    kind="control", provenance="derived",
+    strategy=lambda p: S.ntk_draws(p, perturb=(False,)),
+    evaluate=functools.partial(eval_norm_bound, factor=2.0)))

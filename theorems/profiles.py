@@ -1,0 +1,58 @@
+"""Search profiles: how hard to look, on which device, with which Hypothesis phases.
+
+Selected by ``--profile`` (CLI), ``--claims-profile`` (pytest) or the environment variable
+LORA_CLAIMS_PROFILE.  ``scale`` is handed to every claim's strategy factory so one declaration
+serves a 2-core CI run and a GPU night (batch sizes, number of random initialisations).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from hypothesis import Phase
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    max_examples: int            # examples per claim in total (across runs)
+    runs: int                    # independently seeded Hypothesis runs per claim
+    database: bool               # keep Hypothesis's example database beside the store
+    target: bool                 # Hypothesis's target phase (steer toward negative margins)
+    device: str                  # default device ('auto' = CUDA when present)
+    scale: dict = field(default_factory=dict)
+
+    @property
+    def phases(self) -> tuple:
+        ph = [Phase.explicit, Phase.reuse, Phase.generate]
+        if self.target:
+            ph.append(Phase.target)
+        ph.append(Phase.shrink)
+        return tuple(ph)
+
+    def get(self, key: str, default=None):
+        return self.scale.get(key, default)
+
+
+PROFILES = {
+    "ci": Profile("ci", max_examples=8, runs=1, database=False, target=False, device="cpu",
+                  scale={"batch": 4, "inits": 6, "max_dim": 8, "threads": 1}),
+    "dev": Profile("dev", max_examples=30, runs=2, database=True, target=True, device="auto",
+                   scale={"batch": 16, "inits": 15, "max_dim": 10}),
+    "nightly": Profile("nightly", max_examples=400, runs=8, database=True, target=True, device="auto",
+                       scale={"batch": 256, "inits": 60, "max_dim": 12}),
+}
+
+ENV_VAR = "LORA_CLAIMS_PROFILE"
+
+
+class UnknownProfile(KeyError):
+    pass
+
+
+def get_profile(name: str | None = None) -> Profile:
+    if name is None:
+        name = os.environ.get(ENV_VAR) or "ci"
+    if name not in PROFILES:
+        raise UnknownProfile(f"unknown profile {name!r} (choose from {', '.join(PROFILES)})")
+    return PROFILES[name]

@@ -1,0 +1,180 @@
+"""The results store: an embedded SQLite database (WAL mode), versioned schema.
+
+Every evaluated example is committed as it completes, so a run killed mid-way keeps everything
+recorded before the kill; several processes (pytest-xdist workers) may write at once.  A store
+that is not a database, is corrupt, or comes from a newer schema raises StoreError and is never
+modified.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shlex
+import socket
+import sqlite3
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+from .jsonable import jsonable
+
+SCHEMA_VERSION = 1
+DEFAULT_PATH = Path("results") / "claims.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, finished REAL,
+    status TEXT NOT NULL, profile TEXT, device TEXT, seed INTEGER, argv TEXT, versions TEXT, host TEXT);
+CREATE TABLE IF NOT EXISTS examples (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL REFERENCES runs(id),
+    claim_id TEXT NOT NULL, origin TEXT, drawn TEXT NOT NULL, status TEXT NOT NULL, margin REAL,
+    reason TEXT, binding TEXT, measured TEXT, traces TEXT, seconds REAL, device TEXT, dtype TEXT,
+    created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS examples_claim ON examples(claim_id, run_id);
+CREATE TABLE IF NOT EXISTS claim_results (
+    run_id INTEGER NOT NULL REFERENCES runs(id), claim_id TEXT NOT NULL, verdict TEXT NOT NULL,
+    ok INTEGER NOT NULL, examples INTEGER, passed INTEGER, failed INTEGER, inconclusive INTEGER,
+    worst_margin REAL, seconds REAL, summary TEXT NOT NULL, PRIMARY KEY (run_id, claim_id));
+"""
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used (unreadable, corrupt, newer schema); nothing was modified."""
+
+
+def _num(x):
+    return x if x is None or (isinstance(x, float) and x == x and abs(x) != float("inf")) else None
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike = DEFAULT_PATH, create: bool = True):
+        self.path = Path(path)
+        if not self.path.exists():
+            if not create:
+                raise StoreError(f"no results store at {self.path}")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif self.path.is_dir():
+            raise StoreError(f"{self.path} is a directory, not a results store")
+        else:
+            self._check_existing()
+        try:
+            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self.db.execute("PRAGMA busy_timeout = 60000")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.executescript(_SCHEMA)
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open results store {self.path}: {exc}") from None
+
+    def _check_existing(self):
+        """Read-only inspection before any write: a bad file is refused and left byte-identical."""
+        try:
+            with open(self.path, "rb") as fh:
+                head = fh.read(100)
+                size = os.fstat(fh.fileno()).st_size
+        except OSError as exc:
+            raise StoreError(f"cannot read results store {self.path}: {exc.strerror}") from None
+        if head and head[:16] != b"SQLite format 3\x00":
+            raise StoreError(f"{self.path} is not a SQLite results store")
+        if not head:
+            return
+        # a file cut inside its last page passes quick_check with a silently altered row
+        page = int.from_bytes(head[16:18], "big") if len(head) >= 18 else 0
+        page = 65536 if page == 1 else page
+        wal = Path(f"{self.path}-wal")
+        if page >= 512 and size % page and not (wal.exists() and wal.stat().st_size > 0):
+            raise StoreError(f"results store {self.path} is truncated ({size} bytes, pages of {page})")
+        try:
+            # quote the path: '#', '?' or '%' in it would otherwise be read as URI syntax
+            uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
+            ro = sqlite3.connect(uri, uri=True, timeout=60)
+            try:
+                ok = ro.execute("PRAGMA quick_check").fetchone()[0]
+                if ok != "ok":
+                    raise StoreError(f"results store {self.path} is corrupt: {ok}")
+                tables = {r[0] for r in ro.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                if "meta" in tables:
+                    row = ro.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                    if row and int(row[0]) > SCHEMA_VERSION:
+                        raise StoreError(f"results store {self.path} has schema {row[0]}, newer than this "
+                                         f"lora-claims ({SCHEMA_VERSION}); upgrade lora-claims")
+                elif tables:
+                    raise StoreError(f"{self.path} is a SQLite database but not a lora-claims store")
+            finally:
+                ro.close()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"results store {self.path} is unreadable or corrupt: {exc}") from None
+
+    # ------------------------------------------------------------------ writing
+    def start_run(self, profile: str, device: str, seed: int, versions: dict) -> int:
+        cur = self.db.execute(
+            "INSERT INTO runs (started, status, profile, device, seed, argv, versions, host) "
+            "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
+            (time.time(), profile, device, seed, json.dumps(sys.argv), json.dumps(versions),
+             f"{socket.gethostname()} {platform.platform()}"))
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str = "complete"):
+        self.db.execute("UPDATE runs SET finished = ?, status = ? WHERE id = ?", (time.time(), status, run_id))
+
+    def recorder(self, run_id: int):
+        def record(claim, drawn, evidence, seconds, device, dtype, origin):
+            self.db.execute(
+                "INSERT INTO examples (run_id, claim_id, origin, drawn, status, margin, reason, binding, "
+                "measured, traces, seconds, device, dtype, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (run_id, claim.id, origin, json.dumps(jsonable(drawn), sort_keys=True), evidence.status,
+                 _num(evidence.margin), evidence.why, evidence.binding, json.dumps(jsonable(evidence.measured)),
+                 json.dumps(jsonable(evidence.traces)) if evidence.traces else None, seconds, device, dtype,
+                 time.time()))
+        return record
+
+    def record_outcome(self, run_id: int, summary: dict):
+        self.db.execute(
+            "INSERT OR REPLACE INTO claim_results VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (run_id, summary["id"], summary["verdict"], int(summary["ok"]), summary["examples"],
+             summary["passed"], summary["failed"], summary["inconclusive"], _num(summary["worst_margin"]),
+             summary["seconds"], json.dumps(jsonable(summary))))
+
+    def export_counterexample(self, counterexample: dict) -> dict:
+        """Write a counterexample beside the store as JSON; returns it with ``file`` and ``command``."""
+        folder = self.path.parent / "counterexamples"
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha1(json.dumps(counterexample["drawn"], sort_keys=True).encode()).hexdigest()[:10]
+        path = folder / f"{counterexample['claim']}-{digest}.json"
+        ce = dict(counterexample, file=str(path), command=f"lora-claims reproduce {shlex.quote(str(path))}")
+        path.write_text(json.dumps(jsonable(ce), indent=2))
+        return ce
+
+    # ------------------------------------------------------------------ reading
+    def example(self, example_id: int) -> dict | None:
+        self.db.row_factory = sqlite3.Row
+        row = self.db.execute("SELECT * FROM examples WHERE id = ?", (example_id,)).fetchone()
+        self.db.row_factory = None
+        return None if row is None else {**dict(row), "drawn": json.loads(row["drawn"])}
+
+    def runs(self) -> list[dict]:
+        self.db.row_factory = sqlite3.Row
+        rows = [dict(r) for r in self.db.execute("SELECT * FROM runs ORDER BY id")]
+        self.db.row_factory = None
+        return rows
+
+    def claim_results(self) -> list[dict]:
+        return [dict(json.loads(s), run_id=r) for r, s in
+                self.db.execute("SELECT run_id, summary FROM claim_results ORDER BY run_id, claim_id")]
+
+    def examples_of(self, claim_id: str, run_id: int | None = None) -> list[dict]:
+        q = "SELECT id, run_id, status, margin, reason, drawn, seconds FROM examples WHERE claim_id = ?"
+        args: tuple = (claim_id,)
+        if run_id is not None:
+            q += " AND run_id = ?"
+            args += (run_id,)
+        cols = ("id", "run_id", "status", "margin", "reason", "drawn", "seconds")
+        return [dict(zip(cols, r)) for r in self.db.execute(q, args)]
+
+    def close(self):
+        self.db.close()
