@@ -10,9 +10,7 @@ import torch
 from theorems.numerics.losses import NTKRisk
 from theorems.numerics.rank_reduction import rank_bound
 
-
-def generator(seed: int) -> torch.Generator:
-    return torch.Generator(device="cpu").manual_seed(int(seed))
+from .seeding import generator
 
 
 def random_ntk(N: int, K: int, m: int, n: int, loss: str, seed: int, batch: int = 1,
