@@ -16,11 +16,10 @@ from strategies.ntk_instances import (feature_dataset, r_max, r_no_spurious, ran
 
 from .claim import Claim, Evidence, NumericalFailure, register, tol_margin
 from .numerics.convex_oracle import convex_optimum, nuclear_norm
-from .numerics.landscape import probe
+from .numerics.landscape import lam_at_ratio, origin_margins, probe
 from .numerics.lora import LoRAObjective, balanced_factors
 from .numerics.minimise import gradient_descent
 from .numerics.rank_reduction import reduce_rank
-from .numerics.sosp import sosp_report
 
 PAPER = "Jang, Lee, Ryu 2024 (ICML), arXiv 2402.11867"
 SCALES = (0.01, 1.0, 3.0)
@@ -205,26 +204,10 @@ def eval_origin(drawn, device, dtype, threshold_factor=1.0):
     """
     loss, _ = _instance(drawn, device, dtype)
     r = drawn["r"]
-    zero = torch.zeros(loss.batch, loss.m, loss.n, dtype=dtype, device=device)
-    lam = float(drawn["lam_ratio"]) * torch.linalg.matrix_norm(loss.grad(zero), ord=2)
-    obj = LoRAObjective(loss, lam, r)
-    Y0 = torch.zeros(loss.batch, obj.m + obj.n, r, dtype=dtype, device=device)
-    sig = torch.linalg.svdvals(obj.M(Y0))
-    k = sig.shape[1]
-    extra = (obj.m + obj.n - 2 * k)
-    expect = torch.cat([lam[:, None] + sig, lam[:, None] - sig, lam[:, None].expand(-1, extra)], 1)
-    expect = torch.sort(expect.repeat_interleave(r, dim=1), dim=1).values
-    got = torch.linalg.eigvalsh(obj.hess(Y0))
-    hnorm = got.abs().amax(1).clamp_min(1.0)
-    eig_err = float(((got - expect).abs().amax(1) / hnorm).max())
-    rep = sosp_report(obj, Y0)
-    predicted = (sig[:, 0] - threshold_factor * lam) > 1e-6 * hnorm   # predicted strict saddle
-    wrong = int((rep.is_sosp == predicted).sum())    # detector accepts a predicted saddle or vice versa
-    meas = {"lam_ratio": drawn["lam_ratio"], "eig_rel_err": eig_err, "predicted_saddles": int(predicted.sum()),
-            "detector_rejected": int((~rep.is_sosp).sum()), "disagreements": wrong}
-    return Evidence.from_margins({"Hessian spectrum at 0": tol_margin(eig_err, 1e-10),
-                                  "detector agrees with the threshold": float(-wrong)}, meas,
-                                 events=_features(drawn) + [f"strict_saddle={bool(predicted.all())}"])
+    margins, meas = origin_margins(LoRAObjective(loss, lam_at_ratio(loss, drawn["lam_ratio"]), r),
+                                   threshold_factor)
+    meas["lam_ratio"] = drawn["lam_ratio"]
+    return Evidence.from_margins(margins, meas, events=_features(drawn) + [f"lam_ratio={drawn['lam_ratio']}"])
 
 
 LAM_RATIOS = [0.25, 4.0, 0.6, 1.5, 0.9, 1.1, 0.99, 1.01]

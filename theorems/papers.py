@@ -1,2 +1,3 @@
 """The paper modules whose claims are registered (import order = report order)."""
 from . import jang2024  # noqa: F401
+from . import kim2025  # noqa: F401

@@ -34,11 +34,25 @@ def _bcast(x, like):
 
 
 def gradient_descent(obj, Y: torch.Tensor, steps: int, step0: float = 1e-2, tol: float = 1e-7,
-                     trace_every: int = 0, callback=None):
+                     trace_every: int = 0, callback=None, fixed_step: torch.Tensor | None = None):
     """Monotone batched GD with Armijo backtracking; returns (Y, value, grad, trace).
 
+    ``fixed_step`` (per row) runs plain GD with that step instead: near a saddle the first-order
+    decrease is below floating-point resolution, so a monotone line search would stall where GD
+    (the algorithm the escape results are about) moves on.
     ``callback(k, Y, value)`` is called after every step (e.g. to check bounds along the path).
     """
+    if fixed_step is not None:
+        trace = []
+        for k in range(steps):
+            Y = Y - _bcast(fixed_step, Y) * obj.grad(Y)
+            if callback is not None or (trace_every and k % trace_every == 0):
+                f = obj.value(Y)
+                if callback is not None:
+                    callback(k, Y, f)
+                if trace_every and k % trace_every == 0:
+                    trace.append(float(f.mean()))
+        return Y, obj.value(Y), obj.grad(Y), trace
     eta = torch.full((Y.shape[0],), step0, dtype=Y.dtype, device=Y.device)
     f = obj.value(Y)
     g = obj.grad(Y)
@@ -131,14 +145,32 @@ class MultiStart:
     scale: torch.Tensor         # (S,) init scale of each start
 
 
+def _start_kind(spec) -> tuple[str, float]:
+    """A start spec: a float (Gaussian A and B at that scale) or ('zero', s): A Gaussian at s, B = 0."""
+    if isinstance(spec, (int, float)):
+        return "gauss", float(spec)
+    kind, scale = spec
+    if kind not in ("gauss", "zero"):
+        raise ValueError(f"unknown init kind {kind!r}")
+    return kind, float(scale)
+
+
 def multistart(obj, scales=(0.01, 1.0, 3.0), per_scale: int = 5, seed: int = 0, **kw) -> MultiStart:
-    """Minimise ``obj`` (a batch of instances) from ``per_scale`` Gaussian inits at each scale."""
+    """Minimise ``obj`` (a batch of instances) from ``per_scale`` random inits per start spec.
+
+    ``scales`` holds floats (Gaussian A, B at that scale) or ('zero', s) for the LoRA default
+    (A Gaussian at scale s, B = 0; Kim et al.'s 'zero' init).
+    """
+    specs = [_start_kind(s) for s in scales]
     Bsz = obj.batch
-    reps = len(scales) * per_scale
+    reps = len(specs) * per_scale
     inst = torch.arange(Bsz, device=obj.lam.device).repeat_interleave(reps)
-    sc = torch.tensor(scales, dtype=obj.lam.dtype).repeat_interleave(per_scale).repeat(Bsz)
+    sc = torch.tensor([s for _, s in specs], dtype=torch.float64).repeat_interleave(per_scale).repeat(Bsz)
+    zero_b = torch.tensor([k == "zero" for k, _ in specs]).repeat_interleave(per_scale).repeat(Bsz)
     tiled = obj.take(inst)
     g = torch.Generator(device="cpu").manual_seed(int(seed))
     Y0 = torch.randn(len(inst), obj.m + obj.n, obj.r, generator=g, dtype=torch.float64)
-    Y0 = (Y0 * sc.reshape(-1, 1, 1)).to(obj.lam.device, obj.lam.dtype)
-    return MultiStart(tiled, minimise(tiled, Y0, **kw), inst, sc.to(obj.lam.device))
+    Y0 = Y0 * sc.reshape(-1, 1, 1)
+    Y0[:, obj.m:] *= (~zero_b).to(Y0.dtype).reshape(-1, 1, 1)
+    Y0 = Y0.to(obj.lam.device, obj.lam.dtype)
+    return MultiStart(tiled, minimise(tiled, Y0, **kw), inst, sc.to(obj.lam.device, obj.lam.dtype))
