@@ -50,9 +50,13 @@ class Evidence:
     reason: str | None = None
     binding: str | None = None          # which condition set the margin
     events: list[str] = field(default_factory=list)
+    vacuous: bool = False               # the claim's premise did not arise (nothing to check)
 
     @property
     def status(self) -> str:
+        """'pass', 'fail', 'inconclusive' (numerics could not decide) or 'vacuous' (premise absent)."""
+        if self.vacuous:
+            return "vacuous"
         if self.reason is not None or not math.isfinite(self.margin):
             return "inconclusive"
         return "pass" if self.margin >= 0 else "fail"
@@ -68,6 +72,12 @@ class Evidence:
     @classmethod
     def inconclusive(cls, reason: str, measured: dict | None = None, **kw) -> "Evidence":
         return cls(math.nan, dict(measured or {}), reason=reason, **kw)
+
+    @classmethod
+    def vacuously(cls, reason: str, measured: dict | None = None, **kw) -> "Evidence":
+        """The drawn instance does not meet the claim's premise (e.g. no spurious SOSP to test):
+        neither a pass nor a numerical failure; never counts toward 'held'."""
+        return cls(math.nan, dict(measured or {}), reason=reason, vacuous=True, **kw)
 
     @classmethod
     def from_margins(cls, margins: dict[str, float], measured: dict | None = None, **kw) -> "Evidence":

@@ -238,7 +238,7 @@ def eval_rank_deficient(drawn, device, dtype):
     deficient = ep.certified & (ep.rank < obj.r)
     meas["rank_deficient_sosp"] = int(deficient.sum())
     if not bool(deficient.any()):
-        return Evidence.inconclusive("no rank-deficient certified SOSP among the end points", meas)
+        return Evidence.vacuously("no rank-deficient certified SOSP among the end points", meas)
     excess = float(ep.cert.excess()[deficient].max())
     meas["max_cert_excess"] = excess
     return Evidence.from_margins({"certificate": tol_margin(excess, CERT_TOL)}, meas, events=_features(drawn))

@@ -146,7 +146,7 @@ def _events(drawn):
 
 
 def _no_instance():
-    return Evidence.inconclusive("no drawn instance satisfies A1, strict complementarity and the regime")
+    return Evidence.vacuously("no drawn instance satisfies A1, strict complementarity and the regime")
 
 
 # ---------------------------------------------------------------- K0: identities at stationary points
@@ -292,7 +292,7 @@ def eval_corollary1(drawn, device, dtype):
     meas = land.measured()
     sp = c & geo.is_spurious
     if not bool(sp.any()):
-        return Evidence.inconclusive("no certified spurious SOSP (nothing to bound)", meas)
+        return Evidence.vacuously("no certified spurious SOSP (nothing to bound)", meas)
     mg = corollary1_margin(geo, land.alpha, land.beta)[sp]
     meas.update(spurious_norm=geo.norm_X[sp].tolist(), global_norm=geo.norm_Xstar[sp].tolist(),
                 spurious_distance=geo.dist2[sp].sqrt().tolist())
@@ -319,7 +319,7 @@ def eval_k4(drawn, device, dtype):
     generic block of rank r satisfying Theorem 1 (b)-(c) with that block's alpha_l, beta_l."""
     land = landscape(drawn, device, dtype, "any")
     if land is None or land.kept < 2:   # blocks violating A1 / complementarity are left out
-        return Evidence.inconclusive("fewer than two blocks satisfy A1 and strict complementarity",
+        return Evidence.vacuously("fewer than two blocks satisfy A1 and strict complementarity",
                                      {"kept": 0 if land is None else land.kept})
     nb = land.kept
     geo, c = land.geo, land.certified
@@ -407,7 +407,7 @@ def eval_k5_soft(drawn, device, dtype):
     a, b = int((sp & small).sum()), int((c & small & ~sp).sum())
     cc, d = int((sp & ~small).sum()), int((c & ~small & ~sp).sum())
     if a + cc == 0:
-        return Evidence.inconclusive("no spurious SOSP from any init", {"small": [a, b], "large": [cc, d]})
+        return Evidence.vacuously("no spurious SOSP from any init", {"small": [a, b], "large": [cc, d]})
     p = float(fisher_exact([[a, b], [cc, d]], alternative="greater")[1])
     meas = {"spurious/total small init": [a, a + b], "spurious/total large init": [cc, cc + d], "p_value": p}
     return Evidence.from_margins({"small-init spurious rate not significantly higher (p >= 0.01)": p - 0.01}, meas,
@@ -483,7 +483,7 @@ def eval_k6(drawn, device, dtype):
     strict = rep.is_stationary & (rep.lam_min < -1e-6 * rep.hess_norm.clamp_min(1.0))
     meas = {"strict_saddles": int(strict.sum()), "saddle_grad": float(rep.grad_norm.max())}
     if not bool(strict.any()):
-        return Evidence.inconclusive("no strict saddle in the drawn batch", meas)
+        return Evidence.vacuously("no strict saddle in the drawn batch", meas)
     obj, Y = obj.take(torch.nonzero(strict).squeeze(1)), Y[strict]
     g = torch.Generator().manual_seed(drawn["seed"] + 11)
     jitter = float(drawn.get("jitter", 1e-8))
@@ -585,7 +585,7 @@ def eval_spurious_property(drawn, device, dtype, prop):
     sp = c & geo.is_spurious
     meas = land.measured()
     if not bool(sp.any()):
-        return Evidence.inconclusive("no certified spurious SOSP", meas)
+        return Evidence.vacuously("no certified spurious SOSP", meas)
     if prop == "norm":
         v = (geo.norm_X[sp] - geo.norm_Xstar[sp]) / geo.norm_Xstar[sp]
         meas.update(spurious_norm=geo.norm_X[sp].tolist(), global_norm=geo.norm_Xstar[sp].tolist())

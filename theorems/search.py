@@ -32,6 +32,7 @@ class ClaimOutcome:
     passed: int = 0
     failed: int = 0
     inconclusive: int = 0
+    vacuous: int = 0                       # examples where the claim's premise did not arise
     worst_margin: float | None = None
     closest: dict | None = None            # {"drawn", "margin", "measured"} of the worst example
     counterexample: dict | None = None     # shrunk drawn values, evidence, reproduction data
@@ -51,6 +52,7 @@ class ClaimOutcome:
         return {"id": c.id, "paper": c.paper, "theorem": c.theorem, "kind": c.kind,
                 "provenance": c.provenance, "verdict": self.verdict.value, "examples": self.examples,
                 "passed": self.passed, "failed": self.failed, "inconclusive": self.inconclusive,
+                "vacuous": self.vacuous,
                 "worst_margin": self.worst_margin, "seconds": round(self.seconds, 3),
                 "ok": self.ok, "note": self.note,
                 "reasons": dict(self.reasons), "closest": self.closest,
@@ -102,10 +104,13 @@ def falsify_claim(claim: Claim, profile: Profile, device: torch.device | str = "
             out.passed += 1
         elif st == "fail":
             out.failed += 1
+        elif st == "vacuous":
+            out.vacuous += 1
+            out.reasons["vacuous: " + (ev.why or "")[:70]] += 1
         else:
             out.inconclusive += 1
             out.reasons[(ev.why or "inconclusive").split(":")[0][:80]] += 1
-        if st != "inconclusive" and (out.worst_margin is None or ev.margin < out.worst_margin):
+        if st in ("pass", "fail") and (out.worst_margin is None or ev.margin < out.worst_margin):
             out.worst_margin = ev.margin
             out.closest = {"drawn": drawn, "margin": ev.margin, "binding": ev.binding,
                            "measured": jsonable(ev.measured)}
@@ -146,7 +151,7 @@ def falsify_claim(claim: Claim, profile: Profile, device: torch.device | str = "
             ev = run_one(drawn, "search")
             for e in ev.events:
                 event(e)
-            if ev.status != "inconclusive":
+            if ev.status in ("pass", "fail"):
                 target(-ev.margin, label="negative margin")
             if ev.status == "fail":
                 state["failing"] = True
@@ -192,8 +197,8 @@ def falsify_claim(claim: Claim, profile: Profile, device: torch.device | str = "
         conclusive = out.passed + out.failed
         if conclusive == 0:
             out.verdict = Verdict.INCONCLUSIVE
-            out.note = "no conclusive example"
-        elif out.inconclusive > MAX_INCONCLUSIVE_FRACTION * out.examples:
+            out.note = "no conclusive example" + (" (the premise never arose)" if out.vacuous else "")
+        elif out.inconclusive > MAX_INCONCLUSIVE_FRACTION * (out.examples - out.vacuous):
             out.verdict = Verdict.INCONCLUSIVE
             out.note = f"{out.inconclusive} of {out.examples} examples inconclusive"
     out.seconds = time.perf_counter() - t_start

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import random
 import shlex
 import socket
 import sqlite3
@@ -61,15 +62,30 @@ class Store:
             raise StoreError(f"{self.path} is a directory, not a results store")
         else:
             self._check_existing()
-        try:
-            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            self.db.execute("PRAGMA busy_timeout = 60000")
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.executescript(_SCHEMA)
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open results store {self.path}: {exc}") from None
+        self.db = None
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self._setup()
+                break
+            except sqlite3.OperationalError as exc:
+                # switching to WAL and creating the schema need a lock that SQLite's busy handler does
+                # not always wait for when several processes open a new store at once: retry
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise StoreError(f"cannot open results store {self.path}: {exc}") from None
+                if self.db is not None:
+                    self.db.close()
+                time.sleep(0.05 + 0.1 * random.random())
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"cannot open results store {self.path}: {exc}") from None
+
+    def _setup(self):
+        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA busy_timeout = 60000")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.executescript(_SCHEMA)
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def _check_existing(self):
         """Read-only inspection before any write: a bad file is refused and left byte-identical."""
