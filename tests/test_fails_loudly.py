@@ -17,13 +17,6 @@ F64 = torch.float64
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def test_geometry_at_global_minimum():
     """At X*: certificate ratio 1 (up to rounding), S orthogonal to X's range, alpha_hat in [alpha, beta]."""

@@ -18,13 +18,6 @@ F64 = torch.float64
 TOL = 1e-10
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def random_scalar_feature(seed):
     g = torch.Generator().manual_seed(seed)

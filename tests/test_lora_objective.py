@@ -15,13 +15,6 @@ F64 = torch.float64
 TOL = 1e-10
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 # (N, K, m, n, r): includes m < n, m > n, m == n, K == 1, r > min(m, n)
 SHAPES = [(3, 2, 4, 5, 2), (2, 3, 5, 3, 3), (4, 1, 3, 3, 1), (1, 2, 2, 4, 5)]

@@ -17,13 +17,6 @@ from theorems.profiles import get_profile
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def test_nc_c_two_strict_minima():
     """Spec NC-C: T(2), targets (1, 0.9, 0), lam = 1e-3, r = 1: minima F ~0.13600 and ~0.16757."""

@@ -13,14 +13,6 @@ from theorems.numerics.rank_reduction import (RankReduction, constraint_matrix, 
                                               reduce_rank, smat, svec)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    # tiny matrices: intra-op threading only adds overhead (and stalls on a loaded machine)
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def random_instance(N, K, m, n, s0, seed):
     g = torch.Generator().manual_seed(seed)
