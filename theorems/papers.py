@@ -1,3 +1,4 @@
 """The paper modules whose claims are registered (import order = report order)."""
 from . import jang2024  # noqa: F401
 from . import kim2025  # noqa: F401
+from . import xu2025  # noqa: F401

@@ -1,0 +1,133 @@
+"""Hypothesis strategies for the (reconstructed) Xu et al. (2025) instances, as JSON-able drawn dicts.
+
+A drawn dict (see xu_draws) holds plain parameters; strategies.xu_instances.instance_from_draw builds the
+tensors from it (U from ``seed``, R0 from seed + 1, random-init Gaussians from seed + 2).
+
+Preconditions hold by construction:
+  * m >= rank(U) + k, so every angle in [0, pi/2) is realisable (Reading A: only theta = 0);
+  * k <= rank(U), k <= n, r <= min(h, n) (and r <= k under the default r_mode='le');
+  * target gaps sigma_i / sigma_{i+1} >= 1.3, and (m_gap) the exact singular values of M = U^T R0,
+    s_i sigma_i cos(theta_i), are descending with the same gap, so top-r spectral directions are well defined;
+  * Reading B': 0 < rank(U) < h (non-trivial ker U);
+  * wrong_room: h - k >= r and n - k >= r (room for the negative-control init N1).
+Everything shrinks toward small dims, k = r = 1, theta = 0, gains 1 and small sigmas.
+"""
+from __future__ import annotations
+
+import math
+
+from hypothesis import strategies as st
+
+from .ntk import SEEDS
+
+GAP = 1.3
+THETA_MAX = math.pi / 2 - 0.05
+DIM_LO = 4
+DIM_HI = 16
+
+# alpha grids of the spec (B1/B3/B4: small random init; B6: Reading B' distance to U^+ R0)
+ALPHA_GRIDS = {
+    "small": [1e-4, 1e-6, 1e-8],
+    "bprime": [1e-1, 1e-2, 1e-3],
+}
+
+VARIANTS = ("A", "B", "B'")
+
+
+def _floor(x: float, digits: int) -> float:
+    return math.floor(x * 10 ** digits) / 10 ** digits
+
+
+def _sigmas_with_gaps(base: float, ratios, c) -> list[float]:
+    """sigma_k = base, sigma_i = sigma_{i+1} rho_i max(1, c_{i+1}/c_i) rounded up to 4 significant digits,
+    nudged until sigma_i/sigma_{i+1} >= rho_i (>= GAP) and, when c is given, the M-values c_i sigma_i keep
+    the ratio >= GAP too."""
+    k = len(ratios) + 1
+    s = [0.0] * k
+    s[-1] = base
+    for i in range(k - 2, -1, -1):
+        f = ratios[i] if c is None else ratios[i] * max(1.0, c[i + 1] / c[i])
+        v = float(f"{s[i + 1] * f:.4g}")
+        while v / s[i + 1] < GAP or (c is not None and c[i] * v / (c[i + 1] * s[i + 1]) < GAP) \
+                or v < s[i + 1] * f * (1 - 1e-12):
+            v = float(f"{v * (1 + 1e-4):.5g}")
+        s[i] = v
+    return s
+
+
+@st.composite
+def xu_draws(draw, profile, *, variant=("B",), aligned=None, rank_target=(1, 3), r_range=(1, 3),
+             r_mode="le", theta_range=(0.0, THETA_MAX), misaligned_min=0.1, gain_range=(0.5, 1.4),
+             sigma_base=(0.5, 2.0), ratio_range=(GAP, 2.5), m_gap=True, wrong_room=False,
+             alpha_grids=("small",), batch=True):
+    """One Xu instance family as a dict.
+
+    Keys: variant ('A' | 'B' | "B'"), k (target rank), r (LoRA rank), m, n, h, rank_u (rank of U),
+    gains (rank_u floats; Reading A: [1.0] * m), sigmas (k, descending), thetas (k), alpha_grid (key of
+    ALPHA_GRIDS), alphas (that grid), seed, batch.
+
+    ``variant``: the readings to draw from.  ``aligned``: True -> thetas = 0; False -> every theta >=
+    misaligned_min (not for Reading A); None -> thetas in theta_range (shrinking to 0).  ``r_mode``: 'le'
+    (r <= k), 'lt' (r < k, forces k >= 2), 'eq' (r = k) or 'any'.  ``m_gap``: make M's singular values
+    s_i sigma_i cos theta_i descending with gaps >= 1.3 as well (sigmas grow to compensate).  Dims lie in
+    [4, min(16, max_dim)], raised only where a precondition needs more room.
+    """
+    var = draw(st.sampled_from(variant))
+    if var == "A" and aligned is False:
+        raise ValueError("Reading A (U = I) cannot be misaligned")
+    k_lo, k_hi = rank_target
+    if r_mode == "lt":
+        k_lo = max(k_lo, 2)
+    k = draw(st.integers(k_lo, k_hi))
+    if r_mode == "le":
+        r = draw(st.integers(r_range[0], min(r_range[1], k)))
+    elif r_mode == "lt":
+        r = draw(st.integers(r_range[0], min(r_range[1], k - 1)))
+    elif r_mode == "eq":
+        r = k
+    elif r_mode == "any":
+        r = draw(st.integers(*r_range))
+    else:
+        raise ValueError(f"unknown r_mode {r_mode!r}")
+    hi = max(DIM_LO, min(DIM_HI, int(profile.get("max_dim", DIM_HI))))
+    extra = k + r if wrong_room else 0  # room for N1: h - dim K >= r, n - rank M >= r (dim K = rank M = k)
+    n_lo = max(DIM_LO, k, extra)
+    n = draw(st.integers(n_lo, max(n_lo, hi)))
+    if var == "A":
+        m_lo = max(DIM_LO, k, extra)
+        m = draw(st.integers(m_lo, max(m_lo, hi)))
+        h = rank_u = m
+        gains = [1.0] * m
+    elif var == "B":
+        h_lo = max(DIM_LO, k, extra)
+        m_lo = max(DIM_LO, h_lo + k)
+        m = draw(st.integers(m_lo, max(m_lo, hi)))
+        h = draw(st.integers(h_lo, m - k))
+        rank_u = h
+    elif var == "B'":
+        h_lo = max(DIM_LO, k + 1, extra)
+        m_lo = max(DIM_LO, 2 * k)
+        m = draw(st.integers(m_lo, max(m_lo, hi)))
+        h = draw(st.integers(h_lo, max(h_lo, hi)))
+        rank_u = draw(st.integers(k, min(m - k, h - 1)))
+    else:
+        raise ValueError(f"unknown variant {var!r} (choose from {VARIANTS})")
+    if var != "A":
+        gains = [float(f"{draw(st.floats(*gain_range)):.3g}") for _ in range(rank_u)]
+        gains = [min(max(x, gain_range[0]), gain_range[1]) for x in gains]
+    if var == "A" or aligned is True:
+        thetas = [0.0] * k
+    else:
+        lo = max(theta_range[0], misaligned_min) if aligned is False else theta_range[0]
+        thetas = [max(lo, _floor(draw(st.floats(lo, theta_range[1])), 4)) for _ in range(k)]
+    base = float(f"{draw(st.floats(*sigma_base)):.3g}")
+    base = min(max(base, sigma_base[0]), sigma_base[1])
+    ratios = [draw(st.floats(*ratio_range)) for _ in range(k - 1)]
+    c = [gains[i] * math.cos(thetas[i]) for i in range(k)] if m_gap else None
+    sigmas = _sigmas_with_gaps(base, ratios, c)
+    grid = draw(st.sampled_from(alpha_grids))
+    d = {"variant": var, "k": k, "r": r, "m": m, "n": n, "h": h, "rank_u": rank_u, "gains": gains,
+         "sigmas": sigmas, "thetas": thetas, "alpha_grid": grid, "alphas": list(ALPHA_GRIDS[grid]),
+         "seed": draw(SEEDS)}
+    d["batch"] = int(profile.get("batch", 1)) if batch else 1
+    return d
