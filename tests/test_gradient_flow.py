@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
-from theorems.numerics.gradient_flow import (LoRAFlow, aligned_spectral_instance,
+from theorems.numerics.gradient_flow import (LoRAFlow,
                                              gradient_descent_flow, integrate, logistic_mode,
                                              spec_horizon, step_halving_ratio, time_to_error,
                                              time_to_value)
@@ -23,12 +23,31 @@ from theorems.numerics.gradient_flow import (LoRAFlow, aligned_spectral_instance
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+def aligned_spectral_instance(gains, sigmas, m: int, n: int, h: int, alpha: float, *,
+                              modes=None, batch: int = 1, seed: int = 0,
+                              dtype=torch.float64, device="cpu"):
+    """An A4 instance: U = P diag(gains) Q^T, R0 = P_k diag(sigmas) W_k^T, spectral init on ``modes``.
+
+    gains: (h,), sigmas: (k,) with k <= min(h, n).  ``modes`` (default: all k) are the columns of
+    the init, r = len(modes).  Returns (U, R0, Z1_0, Z2_0, P, W, Q) with random orthonormal
+    P (m x h), Q (h x h), W (n x k) per batch row.
+    """
+    gains = torch.as_tensor(gains, dtype=dtype)
+    sigmas = torch.as_tensor(sigmas, dtype=dtype)
+    k = len(sigmas)
+    if len(gains) != h or k > min(h, n) or h > m:
+        raise ValueError("need len(gains) == h <= m and len(sigmas) <= min(h, n)")
+    modes = list(range(k)) if modes is None else list(modes)
+    g = torch.Generator().manual_seed(int(seed))
+    P = torch.linalg.qr(torch.randn(batch, m, h, generator=g, dtype=dtype))[0]
+    Q = torch.linalg.qr(torch.randn(batch, h, h, generator=g, dtype=dtype))[0]
+    W = torch.linalg.qr(torch.randn(batch, n, k, generator=g, dtype=dtype))[0]
+    U = P @ torch.diag_embed(gains.expand(batch, h)) @ Q.transpose(-1, -2)
+    R0 = P[:, :, :k] @ torch.diag_embed(sigmas.expand(batch, k)) @ W.transpose(-1, -2)
+    a = math.sqrt(alpha)
+    Z1 = a * Q[:, :, modes]
+    Z2 = a * W[:, :, modes]
+    return tuple(X.to(device) for X in (U, R0, Z1, Z2, P, W, Q))
 
 
 def _orth(B, a, b, g):

@@ -419,30 +419,3 @@ def time_to_value(s, sigma, x0, x):
     """Inverse of logistic_mode: first t with x(t) = x, for x0 < x < sigma."""
     s, sigma, x0, x = (torch.as_tensor(v, dtype=torch.float64) for v in (s, sigma, x0, x))
     return torch.log(x * (sigma - x0) / (x0 * (sigma - x))) / (2 * s * sigma)
-
-
-def aligned_spectral_instance(gains, sigmas, m: int, n: int, h: int, alpha: float, *,
-                              modes=None, batch: int = 1, seed: int = 0,
-                              dtype=torch.float64, device="cpu"):
-    """An A4 instance: U = P diag(gains) Q^T, R0 = P_k diag(sigmas) W_k^T, spectral init on ``modes``.
-
-    gains: (h,), sigmas: (k,) with k <= min(h, n).  ``modes`` (default: all k) are the columns of
-    the init, r = len(modes).  Returns (U, R0, Z1_0, Z2_0, P, W, Q) with random orthonormal
-    P (m x h), Q (h x h), W (n x k) per batch row.
-    """
-    gains = torch.as_tensor(gains, dtype=dtype)
-    sigmas = torch.as_tensor(sigmas, dtype=dtype)
-    k = len(sigmas)
-    if len(gains) != h or k > min(h, n) or h > m:
-        raise ValueError("need len(gains) == h <= m and len(sigmas) <= min(h, n)")
-    modes = list(range(k)) if modes is None else list(modes)
-    g = torch.Generator().manual_seed(int(seed))
-    P = torch.linalg.qr(torch.randn(batch, m, h, generator=g, dtype=dtype))[0]
-    Q = torch.linalg.qr(torch.randn(batch, h, h, generator=g, dtype=dtype))[0]
-    W = torch.linalg.qr(torch.randn(batch, n, k, generator=g, dtype=dtype))[0]
-    U = P @ torch.diag_embed(gains.expand(batch, h)) @ Q.transpose(-1, -2)
-    R0 = P[:, :, :k] @ torch.diag_embed(sigmas.expand(batch, k)) @ W.transpose(-1, -2)
-    a = math.sqrt(alpha)
-    Z1 = a * Q[:, :, modes]
-    Z2 = a * W[:, :, modes]
-    return tuple(X.to(device) for X in (U, R0, Z1, Z2, P, W, Q))
