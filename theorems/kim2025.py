@@ -17,6 +17,7 @@ from strategies import kim as KS
 from strategies.kim_instances import NC1_LAM, gquad, glogit, gsense, nc1_points, nc1_quartic
 from strategies.ntk import SEEDS
 
+from . import traces as T
 from .claim import Claim, Evidence, NumericalFailure, register, tol_margin
 from .numerics.convex_oracle import convex_optimum, nuclear_norm
 from .numerics.fails_loudly import (EndpointGeometry, corollary1_margin, endpoint_geometry,
@@ -501,7 +502,15 @@ def eval_k6(drawn, device, dtype):
     frac = (Fs - Fend) / (Fs - Fglobal).clamp_min(1e-300)
     meas.update(min_fraction_of_gap_closed=float(frac.min()), saddle_values=Fs.tolist(), end_values=Fend.tolist())
     return Evidence.from_margins({"escaped (>= 99% of the gap closed)": float(frac.min()) - 0.99}, meas,
-                                 traces={"gd_value_mean": trace}, events=[f"saddle={drawn['saddle']}"])
+                                 traces=_escape_plot(trace, max(1, drawn["steps"] // 50), Fglobal),
+                                 events=[f"saddle={drawn['saddle']}"])
+
+
+def _escape_plot(trace, every, Fglobal):
+    """K6 trace: mean objective along plain GD from the perturbed saddles, against the global value."""
+    return T.plots(T.plot("GD escaping the strict saddle", "GD step", "mean objective g",
+                          [T.series("g(Y_t)", [every * i for i in range(len(trace))], trace)],
+                          hline=float(Fglobal.mean())))
 
 
 register(Claim(
