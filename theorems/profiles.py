@@ -36,11 +36,14 @@ class Profile:
 
 PROFILES = {
     "ci": Profile("ci", max_examples=8, runs=1, database=False, target=False, device="cpu",
-                  scale={"batch": 4, "inits": 6, "max_dim": 8, "threads": 1}),
+                  scale={"batch": 4, "inits": 6, "max_dim": 8, "threads": 1,
+                         "dayi_d_max": 256, "dayi_seeds": 32, "dayi_instances": 1, "dayi_exact_d_max": 32}),
     "dev": Profile("dev", max_examples=30, runs=2, database=True, target=True, device="auto",
-                   scale={"batch": 16, "inits": 15, "max_dim": 10}),
+                   scale={"batch": 16, "inits": 15, "max_dim": 10,
+                          "dayi_d_min": 128, "dayi_d_max": 1024, "dayi_seeds": 64}),
     "nightly": Profile("nightly", max_examples=400, runs=8, database=True, target=True, device="auto",
-                       scale={"batch": 256, "inits": 60, "max_dim": 12}),
+                       scale={"batch": 256, "inits": 60, "max_dim": 12,
+                              "dayi_d_min": 128, "dayi_d_max": 4096, "dayi_seeds": 256}),
 }
 
 ENV_VAR = "LORA_CLAIMS_PROFILE"

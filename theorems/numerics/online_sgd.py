@@ -272,35 +272,33 @@ def run_sgd(cfg: SGDConfig, seeds, t_max: int, device="cpu", dtype=torch.float32
     keys = run_keys(seeds, device)
     state = init_state(cfg, seeds, device, dtype)
     eta = cfg.eta
-    S = max(1, min(le, chunk_elems // max(1, B * d)))
+    S = max(1, min(4096, chunk_elems // max(1, B * d * (cfg.k if cfg.model == "scratch" else 1))))
     ts, ms, vs = [0], [], []
     m0, v0 = _progress(prob, state)
     ms.append(m0), vs.append(v0)
-    hit = torch.zeros(B, dtype=torch.bool, device=device)         # reached 1 - eps ...
     since = torch.full((B,), -1, dtype=torch.int64, device=device)
+    n_win = max(1, -(-d // le))                                    # logs spanning d steps
     t = 0
-    n_logs_window = max(1, -(-d // le))
     while t < t_max:
-        block = min(le, t_max - t)
-        done = 0
-        while done < block:
-            s = min(S, block - done)
-            X = normals(keys, 1 + t + done, s, d, dtype)            # stream step 0 is the init
-            for j in range(s):
-                state = step(prob, state, X[:, j], eta)
-            done += s
-        t += block
-        m, v = _progress(prob, state)
-        ts.append(t), ms.append(m), vs.append(v)
-        if stop_eps is not None:
-            ok = m >= 1 - stop_eps
-            low = m < 1 - 2 * stop_eps
-            since = torch.where(low, torch.full_like(since, -1), torch.where((since < 0) & ok, len(ts) - 1, since))
-            hit = since >= 0
-            if len(ts) % n_logs_window == 0:
-                conf = hit & (len(ts) - 1 - since >= n_logs_window)
-                if bool(conf.all()):
+        s = min(S, t_max - t)
+        X = normals(keys, 1 + t, s, d, dtype)                      # stream step 0 is the init
+        stop = False
+        for j in range(s):
+            state = step(prob, state, X[:, j], eta)
+            t += 1
+            if t % le and t != t_max:
+                continue
+            m, v = _progress(prob, state)
+            ts.append(t), ms.append(m), vs.append(v)
+            if stop_eps is not None:
+                ok, low = m >= 1 - stop_eps, ~(m >= 1 - 2 * stop_eps)
+                since = torch.where(low, torch.full_like(since, -1),
+                                    torch.where((since < 0) & ok, torch.full_like(since, len(ts) - 1), since))
+                if len(ts) % n_win == 0 and bool(((since >= 0) & (len(ts) - 1 - since >= n_win)).all()):
+                    stop = True
                     break
+        if stop:
+            break
     m_arr = torch.stack(ms).cpu().double().numpy()
     v_arr = None if vs[0] is None else torch.stack(vs).cpu().double().numpy()
     return SGDResult(cfg, seeds, np.array(ts, dtype=np.int64), m_arr, v_arr, int(t_max), int(t))

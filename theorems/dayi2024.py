@@ -1,0 +1,522 @@
+"""Dayi & Chen (COLT 2025; arXiv 2411.15385) -- low-rank fine-tuning of a rank-1 teacher, beyond kernels.
+
+Spec: shared/spec/dayi2024_rank1_teacher.md.  THE THEOREM TEXTS WERE NOT AVAILABLE: provenance `paper` only
+for what the abstract / TL;DR states (T1: d k^O(1) iterations, independent of the Hermite structure, beyond
+kernels); the model choices (normalised neurons, u* perp span W, proj variant, lam and c conventions) are
+reconstructed and are configuration flags of theorems.numerics.online_sgd; exact facts of that model are
+`derived`.  SGD statistics are float32 on the evaluation's device and cached per drawn instance (the
+float64 re-verification of a counterexample replays the same per-run random streams).
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import torch
+
+from strategies import dayi as DS
+
+from .claim import Claim, Evidence, register, tol_margin
+from .numerics import scaling_stats as SS
+from .numerics.hermite import NONLINEAR, activation
+from .numerics.online_sgd import SGDConfig, _Problem, init_state, run_sgd, step
+from .numerics.teacher_student import (Setting, base_variance, drift, drift_lower_bound, linearised_residual,
+                                       loss_of_u, ode_time, population_loss, predicted_T_over_d)
+from .traces import plot, plots, series
+
+PAPER = "Dayi & Chen 2024 (COLT 2025 'Low-rank fine-tuning lies between lazy training and feature learning'), arXiv 2411.15385"
+RECON = ("The theorem texts were not available (abstract, TL;DR, a review excerpt and citing papers only); the model "
+         "(normalised neurons, u* perp span W, proj variant, lam/c conventions) is reconstructed (spec 'Setting').")
+SLOPE, RATIO, CENSOR = (0.85, 1.2), (1.6, 2.6), 0.2
+N_BOOT = 2000
+
+
+def _ev(drawn):
+    return [f"act={drawn['act']}", f"k={drawn['k']}"]
+
+
+# ================================================================ exact tools (float64)
+
+def _canonical_u(d: int, k: int, g, proj: bool, dtype=torch.float64):
+    u = torch.randn(d, generator=g, dtype=dtype)
+    if proj:
+        u[:k] = 0
+    return u / u.norm()
+
+
+def _neuron_loss(s: Setting, u, x, W, ustar):
+    """1/2 (f_u(x) - f*(x))^2 with explicit neurons in an arbitrary frame (the autograd oracle)."""
+    lam, c = s.tensors(x.device, x.dtype)
+    A = W + s.xi * c[:, None] * u[None, :]
+    Bm = W + s.xi * c[:, None] * ustar[None, :]
+    za = (x @ A.T) / A.norm(dim=1)
+    zb = (x @ Bm.T) / Bm.norm(dim=1)
+    return 0.5 * (s.sigma(za) @ lam - s.sigma(zb) @ lam) ** 2
+
+
+def eval_p0_autograd(drawn, device, dtype):
+    """P0: the batched analytic per-sample gradient (general and proj fast path) equals autograd's."""
+    s = DS.setting_from_draw(drawn)
+    d, k = drawn["d"], s.k
+    g = torch.Generator().manual_seed(drawn["seed"] + 3)
+    B = 16
+    x = torch.randn(B, d, generator=g, dtype=torch.float64).to(device, torch.float64)
+    U = torch.stack([_canonical_u(d, k, g, False) for _ in range(B)]).to(device)
+    W = torch.zeros(k, d, dtype=torch.float64, device=device)
+    W[:, :k] = torch.eye(k, dtype=torch.float64)
+    us = torch.zeros(d, dtype=torch.float64, device=device)
+    us[k] = 1
+    with torch.enable_grad():
+        Ug = U.clone().requires_grad_(True)
+        ref = torch.autograd.grad(sum(_neuron_loss(s, Ug[b], x[b:b + 1], W, us).sum() for b in range(B)), Ug)[0]
+    cfg = SGDConfig(s.act, k, d, s.xi, s.c, s.lam, proj=False)
+    gen, _ = _Problem(cfg, device, torch.float64).grad_finetune(U, x)
+    scale = max(1.0, float(ref.abs().max()))
+    err_general = float((gen - ref).abs().max()) / scale
+    # the proj fast step against the general formula (tangent, W-projected) for u perp W
+    Up = torch.stack([_canonical_u(d, k, g, True) for _ in range(B)]).to(device)
+    pc = SGDConfig(s.act, k, d, s.xi, s.c, s.lam, proj=True)
+    eta = 0.3
+    fast = step(_Problem(pc, device, torch.float64), Up, x, eta)
+    with torch.enable_grad():
+        Ug = Up.clone().requires_grad_(True)
+        gr = torch.autograd.grad(sum(_neuron_loss(s, Ug[b], x[b:b + 1], W, us).sum() for b in range(B)), Ug)[0]
+    gr[:, :k] = 0
+    gr = gr - (gr * Up).sum(-1, keepdim=True) * Up
+    want = Up - eta * gr
+    want = want / want.norm(dim=-1, keepdim=True)
+    err_fast = float((fast - want).abs().max())
+    return Evidence.from_margins({"general gradient = autograd": tol_margin(err_general, 1e-10),
+                                  "proj step = autograd step": tol_margin(err_fast, 1e-10)},
+                                 {"rel_err_general": err_general, "err_proj_step": err_fast}, events=_ev(drawn))
+
+
+def eval_p1_rotation(drawn, device, dtype, steps: int = 40):
+    """P1: SGD in a randomly rotated frame (autograd, explicit neurons) gives the canonical (m, v) path."""
+    s = DS.setting_from_draw(drawn)
+    d, k = drawn["d"], s.k
+    g = torch.Generator().manual_seed(drawn["seed"] + 4)
+    Q = torch.linalg.qr(torch.randn(d, d, generator=g, dtype=torch.float64))[0].to(device)
+    W = torch.zeros(k, d, dtype=torch.float64, device=device)
+    W[:, :k] = torch.eye(k, dtype=torch.float64)
+    us = torch.zeros(d, dtype=torch.float64, device=device)
+    us[k] = 1
+    u = _canonical_u(d, k, g, False).to(device)
+    X = torch.randn(steps, d, generator=g, dtype=torch.float64).to(device)
+    eta = 0.5 / d
+    cfg = SGDConfig(s.act, k, d, s.xi, s.c, s.lam, proj=False)
+    prob = _Problem(cfg, device, torch.float64)
+    uc, ur = u[None].clone(), Q @ u
+    Wr, usr = W @ Q.T, Q @ us
+    err = 0.0
+    for t in range(steps):
+        uc = step(prob, uc, X[t:t + 1], eta)
+        with torch.enable_grad():
+            a = ur.clone().requires_grad_(True)
+            gr = torch.autograd.grad(_neuron_loss(s, a, (Q @ X[t])[None], Wr, usr).sum(), a)[0]
+        gr = gr - (gr @ ur) * ur
+        ur = ur - eta * gr
+        ur = ur / ur.norm()
+        mc, vc = uc[0, k], uc[0, :k]
+        err = max(err, abs(float(mc - ur @ usr)), float((vc - Wr @ ur).abs().max()))
+    return Evidence.from_margins({"(m, v) path invariant": tol_margin(err, 1e-8)}, {"max_abs_diff": err,
+                                 "steps": steps}, events=_ev(drawn))
+
+
+def eval_p2_monte_carlo(drawn, device, dtype):
+    """P2: the exact population loss equals a Monte Carlo estimate (full d-dim samples) within 4 s.e."""
+    s = DS.setting_from_draw(drawn)
+    d, k = drawn["d"], s.k
+    g = torch.Generator().manual_seed(drawn["seed"] + 5)
+    u = _canonical_u(d, k, g, drawn["seed"] % 2 == 0)
+    exact = float(loss_of_u(s, u))
+    W = torch.zeros(k, d, dtype=torch.float64)
+    W[:, :k] = torch.eye(k, dtype=torch.float64)
+    us = torch.zeros(d, dtype=torch.float64)
+    us[k] = 1
+    n, chunk, acc, acc2 = int(drawn.get("mc", 1_000_000)), 200_000, 0.0, 0.0
+    for i in range(0, n, chunk):
+        x = torch.randn(min(chunk, n - i), d, generator=g, dtype=torch.float64)
+        ell = _neuron_loss(s, u, x, W, us)
+        acc, acc2 = acc + float(ell.sum()), acc2 + float((ell ** 2).sum())
+    mean = acc / n
+    se = math.sqrt(max(acc2 / n - mean ** 2, 0.0) / n)
+    z = abs(mean - exact) / max(se, 1e-300)
+    return Evidence.from_margins({"|exact - MC| <= 4 s.e.": tol_margin(z, 4.0)},
+                                 {"exact": exact, "mc": mean, "se": se, "z": z, "samples": n}, events=_ev(drawn))
+
+
+def eval_p3_nonneg(drawn, device, dtype):
+    """P3: L >= 0 on random u, L(u*) = 0, and the spherical gradient at u* vanishes."""
+    s = DS.setting_from_draw(drawn)
+    d, k = drawn["d"], s.k
+    g = torch.Generator().manual_seed(drawn["seed"] + 6)
+    U = torch.stack([_canonical_u(d, k, g, False) for _ in range(64)])
+    L = loss_of_u(s, U)
+    scale = float(L.abs().max()) + 1e-300
+    us = torch.zeros(d, dtype=torch.float64)
+    us[k] = 1
+    with torch.enable_grad():
+        a = us.clone().requires_grad_(True)
+        Ls = loss_of_u(s, a)
+        gr = torch.autograd.grad(Ls, a)[0]
+    gt = gr - (gr @ us) * us
+    return Evidence.from_margins({"min L >= 0": float(L.min()) / scale + 1e-12,
+                                  "L(u*) = 0": tol_margin(abs(float(Ls)) / scale, 1e-12),
+                                  "spherical grad at u* = 0": tol_margin(float(gt.norm()) / scale, 1e-10)},
+                                 {"min_L": float(L.min()), "max_L": float(L.max()), "L_ustar": float(Ls),
+                                  "grad_norm_ustar": float(gt.norm())}, events=_ev(drawn))
+
+
+def eval_c1_drift(drawn, device, dtype, glm: bool = False):
+    """C1 (T2): D(0) = -L'(0) >= 0.99 x the Hermite lower bound and > 0, the same in two dimensions d.
+    ``glm``: the GLM (W = 0) drift sum_n n alpha_n^2 rho^(n-1) at rho = 0, i.e. alpha_1^2 (control)."""
+    s = DS.setting_from_draw(drawn)
+    k = s.k
+    if glm:
+        a1 = activation(s.act).alpha[1]
+        D = a1 ** 2
+        return Evidence.from_margins({"GLM drift at m = 0 > 0": D / 1e-12 - 1.0}, {"drift": D, "alpha1": a1},
+                                     events=_ev(drawn))
+    vals = []
+    for d in (k + 2, drawn["d"] + 50):
+        g = torch.Generator().manual_seed(drawn["seed"] + 7)
+        u = torch.zeros(d, dtype=torch.float64)
+        u[k + 1:] = torch.randn(d - k - 1, generator=g, dtype=torch.float64)
+        u = u / u.norm()                                           # m = 0, v = 0
+        with torch.enable_grad():
+            a = u.clone().requires_grad_(True)
+            gr = torch.autograd.grad(loss_of_u(s, a), a)[0]
+        vals.append(-float(gr[k]))                                 # -dL/dm at m = 0
+    D, D2 = vals
+    lb = drift_lower_bound(s)
+    formula = float(drift(s, 0.0))
+    return Evidence.from_margins({"D(0) >= 0.99 LB": (D - 0.99 * lb) / max(abs(lb), 1e-300),
+                                  "D(0) > 0": D / max(abs(lb), 1e-300),
+                                  "d-free": tol_margin(abs(D - D2) / max(abs(D), 1e-300), 1e-10),
+                                  "autograd = formula": tol_margin(abs(D - formula) / max(abs(D), 1e-300), 1e-9)},
+                                 {"drift": D, "drift_other_d": D2, "lower_bound": lb, "formula": formula,
+                                  "ratio": D / lb if lb else math.inf}, events=_ev(drawn))
+
+
+def eval_monotone(drawn, device, dtype):
+    """Population flow (proj variant) with xi max|c_i| <= 1 from u0 ~ Unif(S^{d-1} perp W), reflected to
+    -u0 if m0 < -1/xi^2: m is non-decreasing.  Derived: for m >= -1/xi^2 the matrix rho^ab(m) is PSD, so
+    by Schur's product theorem every term n alpha_n^2 w^T rho^(n-1) w of D(m) is >= 0."""
+    s = DS.setting_from_draw(drawn)
+    g = torch.Generator().manual_seed(drawn["seed"] + 8)
+    u0 = _canonical_u(drawn["d"], s.k, g, True)
+    m0 = float(u0[s.k])
+    if m0 < -1 / s.xi ** 2:
+        m0 = -m0
+    _, sol = ode_time(s, [0.01], m0=m0, tau_max=200.0, rtol=1e-8)
+    tt = np.linspace(0, sol.t[-1], 400)
+    m = sol.sol(tt)[0]
+    dm = np.diff(m)
+    D = drift(s, torch.tensor(m))
+    worst = min(float(dm.min()) / max(float(np.ptp(m)), 1e-12), float(D.min()) / max(float(D.abs().max()), 1e-300))
+    return Evidence.from_margins({"m non-decreasing (and D >= 0 on the path)": worst + 1e-12},
+                                 {"m0": m0, "m_end": float(m[-1]), "min_dm": float(dm.min()), "min_D": float(D.min()),
+                                  "xi_max_c": s.xi * max(abs(v) for v in s.c)},
+                                 traces=plots(plot("population flow m(tau)", "tau", "m", [series("m", tt, m)])),
+                                 events=_ev(drawn))
+
+
+# ================================================================ SGD cells (cached, float32)
+
+_CACHE: dict = {}
+
+
+def _seeds(drawn, tag: str, n: int) -> list[int]:
+    base = (int(drawn["seed"]) * 1_000_003 + sum(ord(ch) * 131 ** i for i, ch in enumerate(tag))) % (2 ** 40)
+    return [base + i for i in range(n)]
+
+
+def sgd_cell(cfg: SGDConfig, seeds, t_max: int, eps: float, device):
+    """T_eps per run (stay-above rule, censored at t_max) for one configuration; cached per instance."""
+    key = (cfg, tuple(seeds), int(t_max), float(eps))
+    if key not in _CACHE:
+        res = run_sgd(cfg, seeds, int(t_max), device=device, dtype=torch.float32, stop_eps=eps)
+        T, cens = SS.first_passage(res.t, res.m, eps, cfg.d)
+        _CACHE[key] = (T, cens, res)
+        if len(_CACHE) > 64:
+            _CACHE.pop(next(iter(_CACHE)))
+    return _CACHE[key]
+
+
+def _t_max(drawn, cfg: SGDConfig, eps: float) -> int:
+    """Censoring time: t_factor x the ODE prediction of the (unmutated) fine-tuning model, plus the window."""
+    s = Setting(cfg.act, cfg.lam, cfg.c, cfg.xi)
+    pred = float(predicted_T_over_d(s, [eps], cfg.eta0)[0])
+    return int(math.ceil(drawn["t_factor"] * pred * cfg.d)) + cfg.d
+
+
+def scaling(drawn, device, ds, cfg_of_d, tag: str, t_max_of=None, band=SLOPE, level=0.95, label=""):
+    """Fit T_eps against d over ``ds``: margins for censoring (<= 20% per cell), the slope CI within ``band``
+    and the doubling ratios within [1.6, 2.6]; measured quantities and a log-log plot."""
+    eps = drawn["eps"]
+    cells, margins, meas = [], {}, {}
+    for d in ds:
+        cfg = cfg_of_d(d)
+        tm = t_max_of(cfg) if t_max_of else _t_max(drawn, cfg, eps)
+        T, cens, _ = sgd_cell(cfg, _seeds(drawn, f"{tag}:{d}", drawn["runs"]), tm, eps, device)
+        cells.append((T, cens))
+        margins[f"{label}censored <= 20% (d={d})"] = (CENSOR - float(cens.mean())) / CENSOR
+        meas[f"{label}t_max[d={d}]"] = tm
+    rng = np.random.default_rng(int(drawn["seed"]) + 11)
+    fit = SS.loglog_fit(ds, cells, rng, N_BOOT, level=level)
+    meas.update({f"{label}median_T": fit.medians, f"{label}median_T_over_d": [m / d for m, d in zip(fit.medians, ds)],
+                 f"{label}censored_fraction": fit.censored_fraction, f"{label}slope": fit.slope,
+                 f"{label}slope_ci": [fit.lo, fit.hi], f"{label}runs_per_cell": drawn["runs"]})
+    p = math.nan
+    if math.isfinite(fit.slope):
+        m, p = fit.within(*band, alpha=1 - level)
+        margins[f"{label}slope CI in [{band[0]}, {band[1]}]"] = m
+        ratios = [fit.medians[i + 1] / fit.medians[i] for i in range(len(ds) - 1) if ds[i + 1] == 2 * ds[i]]
+        for i, r in enumerate(ratios):
+            margins[f"{label}doubling ratio {i} in [1.6, 2.6]"] = min(r - RATIO[0], RATIO[1] - r) / (RATIO[1] - RATIO[0])
+        meas[f"{label}doubling_ratios"] = ratios
+    meas[f"{label}tost_p"] = p
+    return margins, meas, fit
+
+
+def _loglog_plot(title, ds, fits: dict):
+    curves = []
+    for name, fit in fits.items():
+        if not math.isfinite(fit.slope):
+            continue
+        curves.append(series(f"median T ({name})", ds, fit.medians, style="points"))
+        curves.append(series(f"fit s={fit.slope:.2f} ({name})", ds, [math.exp(fit.intercept) * d ** fit.slope for d in ds]))
+    return plot(title, "d", "T_eps (steps)", curves, xlog=True, ylog=True)
+
+
+def eval_c3_linear(drawn, device, dtype, **kw):
+    """C3 (T1): T_eps linear in d (95% CI of the log-log slope within [0.85, 1.2], doubling ratios in
+    [1.6, 2.6], at most 20% censored per cell).  ``kw`` configures the model (controls N2, N3)."""
+    ds = drawn["ds"][: kw.pop("ds_slice", None)]
+    margins, meas, fit = scaling(drawn, device, ds, lambda d: DS.sgd_config(drawn, d, **kw), "c3" + repr(kw))
+    meas["s_lower_gt_1.5"] = bool(math.isfinite(fit.lo) and fit.lo > 1.5)
+    return Evidence.from_margins(margins, meas, traces=plots(_loglog_plot("T_eps vs d", ds, {drawn["act"]: fit})),
+                                 events=_ev(drawn))
+
+
+def eval_c2_ode(drawn, device, dtype, mutant=None, d=None):
+    """C2: median T_eps/d within 10% of the ODE's tau_eps/eta0 (eps in {0.5, 0.1}, eta0 = 0.05, proj), and the
+    error at eta0 no larger than at 2 eta0 (shrinking as eta0 -> 0)."""
+    d = d or max(256, drawn["ds"][-1])
+    s = DS.setting_from_draw(drawn)
+    margins, meas, errs = {}, {"d": d, "mutant": mutant}, {}
+    traj = []
+    for eta0 in (0.05, 0.1):
+        cfg = SGDConfig(s.act, s.k, d, s.xi, s.c, s.lam, eta0=eta0, mutant=mutant)
+        pred = predicted_T_over_d(s, [0.5, 0.1], eta0)
+        tm = int(math.ceil(drawn["t_factor"] * pred[1] * d)) + d
+        T5, c5, res = sgd_cell(cfg, _seeds(drawn, "c2", drawn["runs"]), tm, 0.1, device)
+        T5, c5 = SS.first_passage(res.t, res.m, 0.5, d)
+        T1, c1 = SS.first_passage(res.t, res.m, 0.1, d)
+        e = []
+        for eps, T, c, pr in ((0.5, T5, c5, pred[0]), (0.1, T1, c1, pred[1])):
+            med = SS.cell_quantile(T, c) / d
+            err = abs(med / pr - 1) if math.isfinite(med) else math.inf
+            e.append(err)
+            meas[f"sgd_T/d[eta0={eta0},eps={eps}]"] = med
+            meas[f"ode_T/d[eta0={eta0},eps={eps}]"] = float(pr)
+            meas[f"censored[eta0={eta0},eps={eps}]"] = float(c.mean())
+            margins[f"censored <= 20% (eta0={eta0}, eps={eps})"] = (CENSOR - float(c.mean())) / CENSOR
+            if eta0 == 0.05 and math.isfinite(err):
+                margins[f"|SGD/ODE - 1| <= 10% (eps={eps})"] = tol_margin(err, 0.10)
+        errs[eta0] = e
+        if eta0 == 0.05:
+            tt = res.t / d
+            traj = [series(f"run {i}", tt, res.m[:, i]) for i in range(min(4, res.m.shape[1]))]
+    meas["rel_err"] = errs
+    e_small, e_big = sum(errs[0.05]), sum(errs[0.1])
+    if math.isfinite(e_small) and math.isfinite(e_big):
+        margins["error shrinks with eta0"] = (e_big - e_small) / max(e_big, 0.02)
+    return Evidence.from_margins(margins, meas, traces=plots(plot("m(t) at eta0 = 0.05", "t / d", "m", traj)),
+                                 events=_ev(drawn))
+
+
+def _holm_family(drawn, device, variants: dict, ds, tag: str):
+    """Slope tests for several configurations with Holm's correction (each CI at its Holm level)."""
+    fits, pvals, parts = {}, {}, {}
+    for name, kw in variants.items():
+        parts[name] = scaling(drawn, device, ds, lambda d, kw=kw: DS.sgd_config(drawn, d, **kw), f"{tag}:{name}",
+                              label=f"{name}: ")
+        fits[name] = parts[name][2]
+        pvals[name] = parts[name][1][f"{name}: tost_p"]
+    names = list(variants)
+    finite = [n for n in names if math.isfinite(fits[n].slope)]
+    levels = dict(zip(finite, SS.holm_levels([pvals[n] for n in finite]))) if finite else {}
+    adj = dict(zip(finite, SS.holm([pvals[n] for n in finite])[0])) if finite else {}
+    margins, meas = {}, {"holm_adjusted_p": adj}
+    for n in names:
+        m, ms, fit = parts[n]
+        m = {k: v for k, v in m.items() if "slope CI" not in k}
+        if n in levels:
+            m[f"{n}: slope CI (Holm level {levels[n]:.3g}) in [{SLOPE[0]}, {SLOPE[1]}]"] = fit.within(*SLOPE, alpha=levels[n])[0]
+        margins.update(m)
+        meas.update(ms)
+    return margins, meas, fits
+
+
+def eval_c5_hermite(drawn, device, dtype):
+    """C5: the d-slope is in [0.85, 1.2] for every sigma in {h1..h4, tanh3, ReLU} (Holm across sigma)."""
+    acts = drawn.get("acts", ["h1", "h2", "h3", "h4", "tanh3", "relu"])
+    ds = drawn["ds"][:3]
+    drawn = dict(drawn, eta0=min(drawn["eta0"], 0.05))              # spec: eta0 <= 0.05 for polynomial sigma
+    margins, meas, fits = _holm_family(drawn, device, {a: {"act": a} for a in acts}, ds, "c5")
+    med = np.array([fits[a].medians for a in acts if math.isfinite(fits[a].slope)])
+    if len(med):
+        meas["max_over_min_T_per_d"] = (med.max(0) / med.min(0)).tolist()
+    return Evidence.from_margins(margins, meas, traces=plots(_loglog_plot("T_eps vs d per activation", ds, fits)),
+                                 events=_ev(drawn))
+
+
+def eval_c6_xi(drawn, device, dtype):
+    """C6: for xi = Theta(1) (xi in {0.5, 2}; nightly adds 1) the d-slope is in [0.85, 1.2] (Holm across xi)."""
+    xis = drawn.get("xis", [0.5, 2.0])
+    ds = drawn["ds"][:3]
+    drawn = dict(drawn, eta0=min(drawn["eta0"], 0.05))
+    margins, meas, fits = _holm_family(drawn, device, {f"xi={x}": {"xi": x} for x in xis}, ds, "c6")
+    return Evidence.from_margins(margins, meas, traces=plots(_loglog_plot("T_eps vs d per xi", ds, fits)),
+                                 events=_ev(drawn))
+
+
+def eval_c4_k(drawn, device, dtype, q_max: float = 4.0):
+    """C4: at fixed d, T_eps grows at most polynomially in k: the 95% upper bootstrap bound of the log-log
+    exponent q is below q_max (delta AIC power vs exponential is measured, not asserted: see notes)."""
+    ks = drawn.get("ks", [2, 4, 8, 16])
+    d = drawn["ds"][-2]
+    cells, margins, meas = [], {}, {"d": d, "ks": ks}
+    for k in ks:
+        cfg = DS.sgd_config(drawn, d, k=k)
+        T, c, _ = sgd_cell(cfg, _seeds(drawn, f"c4:{k}", drawn["runs"]), _t_max(drawn, cfg, drawn["eps"]),
+                           drawn["eps"], device)
+        cells.append((T, c))
+        margins[f"censored <= 20% (k={k})"] = (CENSOR - float(c.mean())) / CENSOR
+    fit = SS.loglog_fit(ks, cells, np.random.default_rng(int(drawn["seed"]) + 12), N_BOOT)
+    meas.update({"median_T": fit.medians, "q": fit.slope, "q_ci": [fit.lo, fit.hi]})
+    if math.isfinite(fit.slope):
+        aic = SS.aic_power_vs_exp(ks, fit.medians, fit.weights)
+        meas.update(aic)
+        margins[f"q upper CI < {q_max}"] = (q_max - fit.hi) / q_max
+    return Evidence.from_margins(margins, meas, traces=plots(_loglog_plot("T_eps vs k", ks, {"k": fit})),
+                                 events=_ev(drawn))
+
+
+def eval_c8_kernel(drawn, device, dtype):
+    """C8: the best linearised predictor's residual fraction is >= 0.05 at xi = 1 and falls toward 0 as
+    xi -> 0 (monotone over xi in {1/8, 1/4, 1/2, 1}, <= 0.02 at 1/8), while SGD (xi = 1, d = 32, eta0 = 0.05)
+    reaches a median L <= 1e-3 Var(f* - f)."""
+    d = 32
+    xis = [0.125, 0.25, 0.5, 1.0]
+    res = [linearised_residual(DS.setting_from_draw(drawn, xi=x), d, seed=drawn["seed"] + 13) for x in xis]
+    s = DS.setting_from_draw(drawn, xi=1.0)
+    cfg = SGDConfig(s.act, s.k, d, 1.0, s.c, s.lam, eta0=0.05)
+    tm = int(math.ceil(drawn["t_factor"] * float(predicted_T_over_d(s, [0.01], 0.05)[0]) * d))
+    _, _, run = sgd_cell(cfg, _seeds(drawn, "c8", drawn["runs"]), tm, 0.001, device)
+    L = population_loss(s, torch.tensor(run.m[-1], dtype=torch.float64), torch.zeros(len(run.seeds), s.k, dtype=torch.float64))
+    ratio = float(torch.median(L)) / base_variance(s)
+    mono = min((res[i + 1] - res[i]) / res[i + 1] for i in range(len(res) - 1))
+    return Evidence.from_margins({"kernel residual at xi=1 >= 0.05": (res[-1] - 0.05) / 0.05,
+                                  "kernel residual at xi=1/8 <= 0.02": tol_margin(res[0], 0.02),
+                                  "residual increasing in xi": mono,
+                                  "SGD median L / Var <= 1e-3": tol_margin(ratio, 1e-3)},
+                                 {"xi": xis, "kernel_residual": res, "sgd_L_over_var": ratio, "t_max": tm},
+                                 traces=plots(plot("linearised residual vs xi", "xi", "residual / Var",
+                                                   [series("kernel", xis, res, style="points")], xlog=True, ylog=True,
+                                                   hline=0.05)),
+                                 events=_ev(drawn))
+
+
+def eval_n1_glm(drawn, device, dtype):
+    """N1 mutant: 'the GLM (W = 0) is also linear in d'.  eta = 2/d^2 (the spec's best-eta family, a = 2),
+    d in {8, 16, 32} (ci), T censored at 400 d^2."""
+    ds = drawn.get("glm_ds", [8, 16, 32])
+    cfg_of = lambda d: SGDConfig(drawn["act"], 1, d, 1.0, (1.0,), (1.0,), eta0=2.0, eta_power=2.0, model="glm")  # noqa
+    margins, meas, fit = scaling(drawn, device, ds, cfg_of, "n1", t_max_of=lambda c: 400 * c.d ** 2)
+    meas["s_lower_gt_1.5"] = bool(math.isfinite(fit.lo) and fit.lo > 1.5)
+    return Evidence.from_margins(margins, meas, traces=plots(_loglog_plot("GLM: T_eps vs d", ds, {"glm": fit})),
+                                 events=_ev(drawn))
+
+
+# ================================================================ registry
+
+def _exact(**kw):
+    return lambda p: DS.dayi_draws(p, mode="exact", **kw)
+
+
+def _sgd(**kw):
+    return lambda p: DS.dayi_draws(p, mode="sgd", **kw)
+
+
+def _reg(id_, theorem, statement, kind, provenance, strategy, evaluate, assumptions=RECON, notes=""):
+    register(Claim(id=f"dayi2024.{id_}", paper=PAPER, theorem=theorem, statement=statement, assumptions=assumptions,
+                   kind=kind, provenance=provenance, strategy=strategy, evaluate=evaluate, notes=notes))
+
+
+_reg("p0_gradient_autograd", "P0 (exact)", "The batched analytic per-sample gradient of 1/2 (f_u - f*)^2 and the proj "
+     "fast step equal torch.autograd's (explicit neurons) to 1e-10.", "lemma", "derived",
+     _exact(acts=("h1",) + NONLINEAR, k_range=(1, 8)), eval_p0_autograd)
+_reg("p1_rotation_invariance", "P1 (exact)", "SGD in a random rotated frame (W Q^T, Q u*, Q x) follows the canonical "
+     "frame's (m, v) trajectory to 1e-8.", "lemma", "derived", _exact(k_range=(1, 6), d_range=(3, 24)), eval_p1_rotation)
+_reg("p2_exact_loss_mc", "P2 (exact)", "The Hermite-kernel population loss L(u) equals a 1e6-sample Monte Carlo "
+     "estimate on full d-dimensional Gaussians within 4 standard errors.", "lemma", "derived",
+     _exact(k_range=(1, 6), d_range=(3, 16)), eval_p2_monte_carlo)
+_reg("p3_loss_nonneg", "P3 (exact)", "L >= 0 on random u, L(u*) = 0 and the spherical gradient at u* vanishes.",
+     "lemma", "derived", _exact(), eval_p3_nonneg)
+_reg("c1_drift_positive", "T2 / C1 (drift at initialisation)", "Proj variant: -L'(0) >= 0.99 x xi^2 sum_i lam_i^2 c_i^2 "
+     "r_i^-2 sum_{n>=2} n alpha_n^2 r_i^-2(n-1) and > 0 for every nonlinear sigma of the family, identical in two "
+     "ambient dimensions d (d-free).", "theorem", "derived", _exact(acts=NONLINEAR), eval_c1_drift,
+     notes="The d-freeness is exact for this model (L depends on u only through m and v).")
+_reg("monotone_alignment", "Monotone alignment (population flow)", "In the proj variant with xi max|c_i| <= 1, the "
+     "population flow dm/dtau = (1 - m^2)(-L'(m)) from m0 >= -1/xi^2 (u0 ~ Unif(S^{d-1} perp W), reflected if "
+     "needed) has m non-decreasing.", "lemma", "derived", _exact(monotone=True, k_range=(1, 16)), eval_monotone,
+     notes="The spec's condition xi max|c_i| <= 1 alone is NOT sufficient: the search falsified it from a uniform u0 "
+           "with m0 = -0.756 (relu, k = 53, d = 55, xi = 2.56, c uniform): D(m) < 0 there and m decreases.  The "
+           "derived sufficient condition m0 >= -1/xi^2 (Schur product theorem) is what is checked; for d >> k "
+           "|m0| ~ d^-1/2 and it holds with high probability.")
+_reg("c2_ode_agreement", "C2 (SGD vs ODE)", "Proj variant, eta = eta0/d: median T_eps/d of online SGD is within 10% of "
+     "tau_eps/eta0 from the ODE (eps in {0.5, 0.1}, eta0 = 0.05, d >= 256) and the error is no larger than at "
+     "eta0 = 0.1.", "theorem", "reconstructed", _sgd(acts=("tanh3",)), eval_c2_ode)
+_reg("c3_linear_in_d", "T1 / C3 (linear in d)", "Online SGD from the base model reaches m >= 1 - eps (and stays >= 1 - 2 eps "
+     "for d steps) in T_eps ~ d: the 95% bootstrap CI of the log-log slope lies in [0.85, 1.2], doubling ratios in "
+     "[1.6, 2.6], <= 20% censored at 3x the ODE time.", "theorem", "paper", _sgd(acts=("tanh3",)), eval_c3_linear)
+_reg("c4_polynomial_in_k", "T1 / C4 (polynomial in k)", "At fixed d, T_eps against k in {2, 4, 8, 16}: the log-log "
+     "exponent's upper 95% bootstrap bound is below q_max = 4 (T <= C d k^q).", "theorem", "paper",
+     _sgd(acts=("h3",)), eval_c4_k,
+     notes="The spec's 'power law beats exponential by delta AIC > 10' did NOT reproduce at k in {2..16} (ci, h3, d = 128, "
+           "eta0 = 0.1: median T = 4192/4416/6592/11360, q = 0.54 [0.51, 0.57], delta AIC = -9.9): the drift "
+           "p xi^2 k^-1 (1 + xi^2/k)^-p makes log T convex in log k at small k.  delta AIC is reported, not asserted.  "
+           "The joint (log d)(log k) interaction fit is not implemented.")
+_reg("c5_hermite_insensitive", "T1 / C5 (Hermite-insensitivity)", "The d-slope of T_eps lies in [0.85, 1.2] for every "
+     "sigma in {h1, h2, h3, h4, tanh3, ReLU}, Holm-corrected across sigma.", "theorem", "paper",
+     _sgd(acts=("tanh3",)), eval_c5_hermite, notes="max/min T ratio across sigma is reported, not asserted.")
+_reg("c6_xi_sweep", "C6 (xi sweep)", "For xi = Theta(1) (xi in {0.5, 2}) the d-slope of T_eps lies in [0.85, 1.2], "
+     "Holm-corrected across xi.", "theorem", "reconstructed", _sgd(acts=("h3",)), eval_c6_xi,
+     notes="The xi >> 1 regime (time ~ xi^(2p-2), slope drifting toward the GLM's) is not asserted.")
+_reg("c8_beyond_kernels", "C8 (beyond kernels)", "The best linearised (kernel) predictor of f* - f leaves residual/Var "
+     ">= 0.05 at xi = 1 and -> 0 as xi -> 0, while online SGD reaches L <= 1e-3 Var.", "theorem", "paper",
+     _sgd(acts=("h3",)), eval_c8_kernel)
+
+# ---------------------------------------------------------------- negative controls (same fitting code)
+
+_reg("n0_glm_drift", "Control (GLM plateau)", "MUTANT: 'the GLM (W = 0) also has positive drift at m = 0'. With "
+     "alpha_1 = 0 the drift is exactly 0 (the plateau).", "control", "derived",
+     _exact(acts=("h2", "h3", "h4", "tanh3")), functools.partial(eval_c1_drift, glm=True))
+_reg("n1_glm_linear", "N1 (GLM)", "MUTANT: 'a single-index GLM (W = 0, information exponent 3) is also learned in "
+     "T ~ d': the slope test must reject it (expected s ~ 2, lower CI > 1.5).", "control", "derived",
+     _sgd(acts=("tanh3",)), eval_n1_glm)
+_reg("n2_scratch_linear", "N2 / T4 (from scratch)", "MUTANT: 'learning all k neurons from scratch is also linear in d "
+     "at the fine-tuning rate'.", "control", "reconstructed", _sgd(acts=("tanh3",)),
+     functools.partial(eval_c3_linear, model="scratch", ds_slice=2))
+_reg("n3_wrong_base", "N3 (wrong base)", "MUTANT: 'fine-tuning from an unrelated base W' also converges in T ~ d'.",
+     "control", "derived", _sgd(acts=("tanh3",)),
+     functools.partial(eval_c3_linear, model="wrong_base", base_seed=17, ds_slice=3))
+for _m, _what in (("no_sphere", "no spherical projection"), ("flip", "flipped gradient sign"),
+                  ("eta_sqrt", "eta = eta0/sqrt(d)")):
+    _reg(f"n4_bug_{_m}", f"N4 (injected bug: {_what})", f"MUTANT: an SGD with an injected bug ({_what}) still agrees "
+         "with the ODE (the C2 check must fail).", "control", "derived", _sgd(acts=("tanh3",)),
+         functools.partial(eval_c2_ode, mutant=_m, d=128))
