@@ -25,10 +25,11 @@ THETA_MAX = math.pi / 2 - 0.05
 DIM_LO = 4
 DIM_HI = 16
 
-# alpha grids of the spec (B1/B3/B4: small random init; B6: Reading B' distance to U^+ R0)
+# alpha grids of the spec (B1-B4: small random init; B6: Reading B' distance to U^+ R0; N3: large init)
 ALPHA_GRIDS = {
     "small": [1e-4, 1e-6, 1e-8],
     "bprime": [1e-1, 1e-2, 1e-3],
+    "large": [3.0, 10.0, 30.0],        # control N3: alpha >= sigma_1(R0) (sigma_base <= 2 for rank-1 targets)
 }
 
 VARIANTS = ("A", "B", "B'")
@@ -131,3 +132,10 @@ def xu_draws(draw, profile, *, variant=("B",), aligned=None, rank_target=(1, 3),
          "seed": draw(SEEDS)}
     d["batch"] = int(profile.get("batch", 1)) if batch else 1
     return d
+
+
+def tie_top_two(d: dict) -> dict:
+    """Control N2: the same draw with sigma_2 = sigma_1 (no spectral gap at the top; Reading A, where M = R0)."""
+    if d["variant"] != "A" or d["k"] < 2:
+        raise ValueError("tie_top_two needs a Reading A draw with k >= 2")
+    return dict(d, sigmas=[d["sigmas"][0]] * 2 + list(d["sigmas"][2:]))

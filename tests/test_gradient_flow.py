@@ -17,7 +17,7 @@ from scipy.integrate import solve_ivp
 
 from theorems.numerics.gradient_flow import (LoRAFlow,
                                              gradient_descent_flow, integrate, logistic_mode,
-                                             spec_horizon, step_halving_ratio, time_to_error,
+                                             spec_horizon, states_at, step_halving_ratio, time_to_error,
                                              time_to_value)
 
 F64 = torch.float64
@@ -270,6 +270,19 @@ def test_event_times_batched_equal_single_and_hit_their_levels():
         if fin[b]:
             Zg = integrate(f1, Z1[[b]], Z2[[b]], float(F.t_grad[b]), n_eval=2, events=False).final
             assert abs(float(f1.grad_norm(*Zg)) / gs - 1) <= 1e-7
+
+
+def test_states_at_per_row_times_match_single_row_solves():
+    """states_at (one batched solve, per-row time rescaling) = a separate solve per row; NaN rows stay NaN."""
+    flow, Z1, Z2 = random_instance(6, 5, 4, 2, seed=3, B=3, alpha=1e-3)
+    times = torch.tensor([0.7, 5.0, float("nan")], dtype=F64)
+    A1, A2 = states_at(flow, Z1, Z2, times)
+    for b in range(2):
+        W1, W2 = integrate(flow.take([b]), Z1[[b]], Z2[[b]], float(times[b]), n_eval=2, events=False).final
+        assert float((A1[b] - W1[0]).abs().max() + (A2[b] - W2[0]).abs().max()) <= 1e-11
+    assert bool(torch.isnan(A1[2]).all() and torch.isnan(A2[2]).all())
+    # and it is the flow's state, not the start: the loss has dropped at the later time
+    assert float(flow.take([1]).loss(A1[[1]], A2[[1]])) < float(flow.take([1]).loss(Z1[[1]], Z2[[1]]))
 
 
 # --- A5 / A6: limits -------------------------------------------------------------------------------

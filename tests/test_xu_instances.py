@@ -390,3 +390,18 @@ def test_wrong_subspace_generic_krylov_fallback():
     # the naive choice (left singular vectors of M beyond its rank) is not invariant here
     Um = torch.linalg.svd(M[0])[0][:, 1:3]
     assert float((K.T @ Um).abs().max()) > 1e-3
+
+
+def test_tie_top_two_removes_only_the_top_gap():
+    from strategies.xu import tie_top_two
+    d = {"variant": "A", "k": 3, "sigmas": [3.0, 2.0, 1.0], "seed": 5}
+    t = tie_top_two(d)
+    assert t["sigmas"] == [3.0, 3.0, 1.0] and d["sigmas"] == [3.0, 2.0, 1.0]
+    assert {k: v for k, v in t.items() if k != "sigmas"} == {k: v for k, v in d.items() if k != "sigmas"}
+    # Reading A: M = R0, so the top two singular values of M tie exactly
+    inst = instance_from_draw(dict(d, **t, m=5, n=4, h=5, rank_u=5, gains=[1.0] * 5, thetas=[0.0] * 3,
+                                   r=1, batch=1))
+    s = torch.linalg.svdvals(inst.R0)[0]
+    assert abs(float(s[0] - s[1])) <= 1e-12 and float(s[1] - s[2]) > 1.0
+    with pytest.raises(ValueError):
+        tie_top_two(dict(d, variant="B"))

@@ -16,9 +16,10 @@ import torch
 from strategies import xu as XS
 from strategies.xu_instances import initial_point, instance_from_draw, misalignment
 
+from . import traces as T
 from .claim import Claim, Evidence, register, tol_margin
-from .numerics.gradient_flow import (LoRAFlow, integrate, logistic_mode, spec_horizon, step_halving_ratio,
-                                     time_to_error)
+from .numerics.gradient_flow import (LoRAFlow, integrate, logistic_mode, spec_horizon, states_at,
+                                     step_halving_ratio, time_to_error)
 
 PAPER = "Xu, Min, MacDonald, Luo, Tarmoun, Mallada, Vidal 2025 (AISTATS), arXiv 2503.06982"
 RECON = ("The paper's theorem texts were not available; this statement is reconstructed from the abstract "
@@ -47,6 +48,12 @@ def solved(drawn, device, dtype, mutant=None):
     return _solved((json.dumps(drawn, sort_keys=True), str(device), str(dtype).split(".")[-1], mutant))
 
 
+def _loss_plot(title, sol, rows=4, hline=None):
+    """Loss against time for the first rows of a solved batch (log axis)."""
+    return T.plots(T.plot(title, "t", "L", [T.series(f"row {b}", sol.t, sol.loss[:, b].clamp_min(1e-300))
+                                            for b in range(min(rows, sol.loss.shape[1]))], ylog=True, hline=hline))
+
+
 def _events(drawn):
     return [f"variant={drawn['variant']}", f"r={drawn['r']}", f"k={drawn['k']}"]
 
@@ -71,7 +78,7 @@ def eval_monotone(drawn, device, dtype):
     return Evidence.from_margins({"loss non-increasing": tol_margin(float(rise), 1e-12)},
                                  {"max_relative_rise": float(rise), "final_over_initial":
                                   (sol.loss[-1] / sol.loss[0]).tolist()},
-                                 traces={"t": sol.t.tolist(), "loss_mean": sol.loss.mean(dim=1).tolist()},
+                                 traces=_loss_plot("loss along the flow (random init)", sol),
                                  events=_events(drawn))
 
 
@@ -184,34 +191,42 @@ register(Claim(
 
 # ---------------------------------------------------------------- Tier B: the paper's claims (reconstructed)
 
+def _alpha_batch(drawn, inst, flow, alphas, kind="random"):
+    """One flow carrying every alpha of a grid: rows alpha-major (row a * B + b), so a single batched solve
+    serves the whole sweep.  Returns (flow, Z1, Z2); reshape results with ``.reshape(len(alphas), B)``."""
+    inits = [initial_point(drawn, inst, a, kind) for a in alphas]
+    big = flow.take(torch.arange(flow.batch, device=flow.device).repeat(len(alphas)))
+    return big, torch.cat([z[0] for z in inits]), torch.cat([z[1] for z in inits])
+
+
+def _tau_states(flow, Z1, Z2, alpha, r, n_eval=120):
+    """The solution to the spec horizon and the state exactly at each row's t_tau (NaN where never reached)."""
+    sol = integrate(flow, Z1, Z2, float(spec_horizon(flow, alpha, r).max()), n_eval=n_eval)
+    return sol, states_at(flow, Z1, Z2, sol.t_tau)
+
+
 def _alignment_at_t_tau(drawn, device, dtype):
     """sin of the largest principal angle between col Z1(t_tau) and the top-r left singular space of M,
     for each alpha of the drawn grid (same Gaussian G, only the scale changes)."""
     inst, flow = _flow(drawn, device, dtype)
     r = drawn["r"]
-    Um = torch.linalg.svd(flow.M())[0][:, :, :r]
-    out, t_tau = [], []
-    for alpha in drawn["alphas"]:
-        Z1, Z2 = initial_point(drawn, inst, alpha, "random")
-        T = float(spec_horizon(flow, alpha, r).max())
-        sol = integrate(flow, Z1, Z2, T, n_eval=drawn.get("n_eval", 120))
-        # the state exactly at t_tau, row by row (each row has its own event time)
-        Zt = torch.stack([integrate(flow.take(b), Z1[b:b + 1], Z2[b:b + 1], float(sol.t_tau[b]), n_eval=2).Z1[-1, 0]
-                          if bool(torch.isfinite(sol.t_tau[b])) else torch.full_like(Z1[b], float("nan"))
-                          for b in range(flow.batch)])
-        if not bool(torch.isfinite(Zt).all()):
-            return None, torch.stack(t_tau + [sol.t_tau]), None
-        Q = torch.linalg.qr(Zt)[0]
-        cos = torch.linalg.svdvals(Um.transpose(1, 2) @ Q)[:, -1].clamp(max=1.0)
-        out.append(torch.sqrt((1 - cos ** 2).clamp_min(0)))
-        t_tau.append(sol.t_tau)
+    alphas, B = drawn["alphas"], flow.batch
+    big, Z1, Z2 = _alpha_batch(drawn, inst, flow, alphas)
+    sol, (Zt, _) = _tau_states(big, Z1, Z2, min(alphas), r, drawn.get("n_eval", 120))
+    t_tau = sol.t_tau.reshape(len(alphas), B)
+    if not bool(torch.isfinite(Zt).all()):
+        return None, t_tau, None
+    Um = torch.linalg.svd(big.M())[0][:, :, :r]
+    cos = torch.linalg.svdvals(Um.transpose(1, 2) @ torch.linalg.qr(Zt)[0])[:, -1].clamp(max=1.0)
+    s = torch.sqrt((1 - cos ** 2).clamp_min(0)).reshape(len(alphas), B)
     sM = torch.linalg.svdvals(flow.M())
     kappa = 0.5 * (1 - sM[:, r] / sM[:, r - 1]) if r < sM.shape[1] else torch.full_like(sM[:, 0], 0.5)
-    return torch.stack(out), torch.stack(t_tau), kappa               # (A, B), (A, B), (B,)
+    return s, t_tau, kappa                                            # (A, B), (A, B), (B,)
 
 
-def eval_alignment(drawn, device, dtype):
-    """B1 (C2): at t_tau, misalignment with the top singular space of M shrinks as alpha shrinks."""
+def eval_alignment(drawn, device, dtype, ratio_max=None):
+    """B1 (C2): at t_tau, misalignment with the top singular direction of M shrinks as alpha shrinks, with
+    log-log slope >= kappa/2.  ``ratio_max`` (control N2) adds the prototype's 's(1e-8)/s(1e-4) <= 0.2'."""
     s, t_tau, kappa = _alignment_at_t_tau(drawn, device, dtype)
     if s is None or not bool(torch.isfinite(t_tau).all()):
         return Evidence.inconclusive("the update never reached tau sigma_1(R0)", {"t_tau": t_tau.tolist()})
@@ -222,16 +237,217 @@ def eval_alignment(drawn, device, dtype):
     ratio = s[-1] / s[0].clamp_min(1e-300)
     meas = {"alphas": a, "sin_angle": s.tolist(), "t_tau": t_tau.tolist(), "kappa": kappa.tolist(),
             "ratio": ratio.tolist(), "ratio_bound": bound.tolist()}
-    return Evidence.from_margins({"non-increasing in alpha (5% slack)": float(mono),
-                                  "log-log slope >= kappa/2": float(((bound - ratio) / bound).min())}, meas,
-                                 traces={"alpha": drawn["alphas"], "sin_angle_mean": s.mean(dim=1).tolist()},
-                                 events=_events(drawn))
+    margins = {"non-increasing in alpha (5% slack)": float(mono),
+               "log-log slope >= kappa/2": float(((bound - ratio) / bound).min())}
+    if ratio_max is not None:
+        margins[f"s(alpha_min)/s(alpha_max) <= {ratio_max:g}"] = tol_margin(float(ratio.max()), ratio_max)
+    curves = [T.series(f"row {b}", a, s[:, b]) for b in range(min(s.shape[1], 4))]
+    return Evidence.from_margins(margins, meas, events=_events(drawn), traces=T.plots(T.plot(
+        "misalignment at t_tau vs init scale", "alpha", "sin angle(col Z1, top singular space of M)", curves,
+        xlog=True, ylog=True)))
 
 
-# B1 is NOT registered: with the spec's slope bound (log-log slope >= kappa/2, kappa = (1 - s_{r+1}(M)/
-# s_r(M))/2) the search falsified it on this reconstruction (e.g. r = 1, k = 2, sigmas (1.5, 1): measured
-# ratio s(1e-8)/s(1e-4) 5% above (1e-4)^(kappa/2); with r = k the slope was ~0.20 < 0.25).  Whether the
-# paper's statement differs or the reconstruction does is open (issue 4); eval_alignment stays for that work.
+register(Claim(
+    id="xu2025.b1_alignment_improves", paper=PAPER, theorem="C2 / B1 (smaller init, better alignment)",
+    statement="RECONSTRUCTED: with the same Gaussian G and init scale alpha in {1e-4, 1e-6, 1e-8}, the sine of "
+              "the angle between col Z1(t_tau) and the top left singular vector of M = U^T R0 (at the first "
+              "time ||U Z1 Z2^T|| >= 0.01 sigma_1(R0)) is non-increasing as alpha shrinks (5% slack), with "
+              "log-log slope >= kappa/2, kappa = (1 - sigma_2(M)/sigma_1(M))/2.",
+    assumptions="LoRA rank r = 1 (the top direction the paper's figure tracks); Readings A, B, B'; gaps "
+                "sigma_i/sigma_{i+1} >= 1.3 in R0 and M.  " + RECON,
+    kind="theorem", provenance="reconstructed",
+    notes="For r >= 2 the spec's bound (with kappa = (1 - s_{r+1}/s_r)/2) was falsified by the search "
+          "(slope ~0.05-0.2 < 0.25): the linearised flow grows mode i like e^{sigma_i(M) t} and t_tau ~ "
+          "ln(1/alpha)/(2 sigma_1(M)), so the r-dimensional misalignment shrinks like alpha^{(sigma_r - "
+          "sigma_{r+1})/(2 sigma_1)}, and sin saturates at 1 at the larger alphas.  For r = 1 the two rates "
+          "agree and measured slopes sit near kappa.  The prototype's 's(1e-8)/s(1e-4) <= 0.2' needs kappa "
+          ">= 0.35 and is not asserted (control N2 shows it fails without a gap).",
+    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'"), r_range=(1, 1)), evaluate=eval_alignment))
+
+
+def _escape_times(drawn, device, dtype):
+    """t_half for each alpha of the grid (A, B), and 1/(2 sigma_1(M)) (B,)."""
+    inst, flow = _flow(drawn, device, dtype)
+    alphas = drawn["alphas"]
+    big, Z1, Z2 = _alpha_batch(drawn, inst, flow, alphas)
+    T_end = float(spec_horizon(flow, min(min(alphas), 1e-1), min(drawn["r"], drawn["k"])).max())
+    t_half = integrate(big, Z1, Z2, T_end, n_eval=drawn.get("n_eval", 120)).t_half
+    return t_half.reshape(len(alphas), flow.batch), 1 / (2 * torch.linalg.svdvals(flow.M())[:, 0])
+
+
+def eval_escape_time(drawn, device, dtype):
+    """B2: the alignment phase lasts ~ ln(1/alpha)/(2 sigma_1(M)): slope of t_half vs ln(1/alpha) within 15%."""
+    t_half, pred = _escape_times(drawn, device, dtype)
+    if not bool(torch.isfinite(t_half).all()):
+        return Evidence.inconclusive("no half-loss time within the horizon", {"t_half": t_half.tolist()})
+    x = torch.log(1 / torch.tensor(drawn["alphas"], dtype=t_half.dtype, device=t_half.device))
+    xc = x - x.mean()
+    slope = (xc[:, None] * (t_half - t_half.mean(0))).sum(0) / (xc ** 2).sum()     # least squares, per row
+    rel = (slope / pred - 1).abs()
+    curves = [T.series(f"row {b}", x, t_half[:, b], style="points") for b in range(min(t_half.shape[1], 4))]
+    curves.append(T.series("slope 1/(2 sigma_1(M)) (row 0)", x, t_half[0, 0] + pred[0] * (x - x[0])))
+    return Evidence.from_margins(
+        {"|slope / (1/(2 sigma_1(M))) - 1| <= 0.15": tol_margin(float(rel.max()), 0.15)},
+        {"alphas": drawn["alphas"], "t_half": t_half.tolist(), "slope": slope.tolist(), "predicted": pred.tolist()},
+        events=_events(drawn), traces=T.plots(T.plot("alignment-phase duration", "ln(1/alpha)", "t_half",
+                                                     curves)))
+
+
+register(Claim(
+    id="xu2025.b2_escape_time", paper=PAPER, theorem="C4 / B2 (alignment-phase duration)",
+    statement="RECONSTRUCTED: from small random init the half-loss time grows like ln(1/alpha)/(2 sigma_1(M)): "
+              "the least-squares slope of t_half against ln(1/alpha) over alpha in {1e-4, 1e-6, 1e-8} is "
+              "1/(2 sigma_1(M)) within 15%.",
+    assumptions="Rank-1 target (so t_half is the top mode's escape); LoRA rank 1-3; Readings A, B, B'.  " + RECON,
+    kind="theorem", provenance="reconstructed",
+    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'"), rank_target=(1, 1), r_mode="any"),
+    evaluate=eval_escape_time))
+
+
+def _plateau(drawn, device, dtype):
+    """1 - |cos(gamma1, U Z1(t_tau))| at the smallest alpha (rank-1 LoRA), and mu with U U^T gamma1 (B,)."""
+    inst, flow = _flow(drawn, device, dtype)
+    alpha = drawn["alphas"][-1]
+    sol, (Zt, _) = _tau_states(flow, *initial_point(drawn, inst, alpha, "random"), alpha, 1)
+    UZ = flow._Umul(Zt)[:, :, 0]
+    g1 = torch.linalg.svd(inst.R0)[0][:, :, 0]
+    cos = ((UZ * g1).sum(1).abs() / UZ.norm(dim=1).clamp_min(1e-300)).clamp(max=1.0)
+    return 1 - cos, misalignment(inst.U, inst.R0, kind="UUt"), alpha
+
+
+def eval_plateau(drawn, device, dtype):
+    """B3: at t_tau the misalignment 1 - cos(gamma1, U Z1) sits at mu within 0.2 mu + 3 sqrt(alpha)."""
+    plateau, mu, alpha = _plateau(drawn, device, dtype)
+    if not bool(torch.isfinite(plateau).all()):
+        return Evidence.inconclusive("the update never reached tau sigma_1(R0)", {"plateau": plateau.tolist()})
+    band = 0.2 * mu + 3 * alpha ** 0.5
+    return Evidence.from_margins({"|plateau - mu| <= 0.2 mu + 3 sqrt(alpha)":
+                                  float(((band - (plateau - mu).abs()) / band).min())},
+                                 {"plateau": plateau.tolist(), "mu": mu.tolist(), "alpha": alpha},
+                                 events=_events(drawn) + [f"mu>0.01={bool((mu > 0.01).any())}"])
+
+
+register(Claim(
+    id="xu2025.b3_misalignment_plateau", paper=PAPER, theorem="C2 / B3 (misalignment plateau)",
+    statement="RECONSTRUCTED: for a rank-1 target in Reading B, at t_tau (alpha = 1e-8) the misalignment "
+              "1 - |cos(gamma1, U Z1)| equals mu = 1 - |cos(gamma1, U U^T gamma1)| within 0.2 mu + 3 sqrt(alpha) "
+              "(so it is < 1e-8-ish when aligned and grows with the principal angle).",
+    assumptions="Reading B, rank-1 target at principal angle theta in [0, pi/2 - 0.05] to col U, LoRA rank 1.  "
+                + RECON,
+    kind="theorem", provenance="reconstructed",
+    strategy=lambda p: XS.xu_draws(p, variant=("B",), rank_target=(1, 1), r_range=(1, 1)), evaluate=eval_plateau))
+
+
+def _optimal_loss(inst, flow):
+    """L* = 1/2 ||(I - P_U) R0||^2 (any r >= rank of P_U R0; Reading A: 0)."""
+    if flow.U is None:
+        return torch.zeros(flow.batch, dtype=flow.dtype, device=flow.device)
+    P = inst.U @ torch.linalg.pinv(inst.U)
+    return 0.5 * ((inst.R0 - P @ inst.R0) ** 2).sum(dim=(-2, -1))
+
+
+def eval_progress_matched(drawn, device, dtype):
+    """B4 (C1 as an upper bound): at T(alpha) = t_half(alpha) + tau_loc the excess loss does not increase as
+    alpha shrinks, and lim L = L* (no positive floor: the anti-over-claim)."""
+    inst, flow = _flow(drawn, device, dtype)
+    r, alphas = min(drawn["r"], drawn["k"]), drawn["alphas"]       # the horizon's rank: that of M
+    Lstar = _optimal_loss(inst, flow)
+    sM = torch.linalg.svdvals(flow.M())[:, 0]
+    tau_loc = 2.0 / sM                                          # a few local e-folds past the half-loss time
+    B, A = flow.batch, len(alphas)
+    big, Z1, Z2 = _alpha_batch(drawn, inst, flow, alphas)
+    _, S1, S2 = _alpha_batch(drawn, inst, flow, alphas, "S1")          # spectral init, for the plots
+    both = flow.take(torch.arange(2 * A * B, device=flow.device) % B)
+    T_end = float(spec_horizon(flow, min(alphas), r).max()) + 20.0 / float(sM.min())
+    sol = integrate(both, torch.cat([Z1, S1]), torch.cat([Z2, S2]), T_end, n_eval=drawn.get("n_eval", 160))
+    sol.t_half = sol.t_half[:A * B]
+    if not bool(torch.isfinite(sol.t_half).all()):
+        return Evidence.inconclusive("no half-loss time within the horizon", {"t_half": sol.t_half.tolist()})
+    Lbig = Lstar.repeat(A)
+    excess = (big.loss(*states_at(big, Z1, Z2, sol.t_half + tau_loc.repeat(A))) - Lbig).reshape(A, B)
+    final = (sol.loss[-1, :A * B] - Lbig).reshape(A, B)
+    g1 = torch.linalg.svd(inst.R0)[0][0, :, 0]
+    curves, align = [], []
+    for i, alpha in enumerate(alphas):                        # row 0 of each alpha, for the plots
+        j = i * B
+        curves.append(T.series(f"random, alpha={alpha:g}", sol.t, (sol.loss[:, j] - Lstar[0]).clamp_min(1e-300)))
+        curves.append(T.series(f"spectral S1, alpha={alpha:g}", sol.t,
+                               (sol.loss[:, A * B + j] - Lstar[0]).clamp_min(1e-300)))
+        top = sol.Z1[:, j] if flow.U is None else flow.U[0] @ sol.Z1[:, j]   # (T, m, r): col of the update
+        cos = torch.linalg.vector_norm(torch.linalg.qr(top)[0].transpose(-2, -1) @ g1, dim=-1).clamp(max=1.0)
+        align.append(T.series(f"alpha={alpha:g}", sol.t, torch.log10((1 - cos).clamp_min(1e-16))))
+    L0 = 0.5 * (inst.R0 ** 2).sum(dim=(-2, -1))
+    allowed = 1.05 * excess[:-1] + 1e-10 * L0                  # 5% slack above the solver's resolution
+    mono = ((allowed - excess[1:]) / allowed).min()
+    meas = {"alphas": alphas, "excess_at_T(alpha)": excess.tolist(), "final_excess": final.tolist(),
+            "L_star": Lstar.tolist(), "tau_loc": tau_loc.tolist()}
+    traces = T.plots(
+        T.plot("loss - L* (row 0): random init for several alpha, and spectral", "t", "L - L*", curves, ylog=True),
+        T.plot("alignment with the target's top direction (row 0)", "t", "log10(1 - cos(gamma1, col U Z1))", align),
+        T.plot("excess loss at the progress-matched time T(alpha)", "alpha", "L(T(alpha)) - L*",
+               [T.series(f"row {b}", alphas, excess[:, b].clamp_min(1e-300), style="points")
+                for b in range(min(excess.shape[1], 4))], xlog=True, ylog=True))
+    return Evidence.from_margins(
+        {"excess at T(alpha) non-increasing as alpha shrinks (5% slack)": float(mono),
+         "lim L = L* at alpha_min (relative 1e-8)": tol_margin(float((final[-1] / L0).max()), 1e-8)},
+        meas, traces=traces, events=_events(drawn))
+
+
+register(Claim(
+    id="xu2025.b4_progress_matched_error", paper=PAPER, theorem="C1 / B4 (smaller init, lower error; no floor)",
+    statement="RECONSTRUCTED: from small random init (alpha in {1e-4, 1e-6, 1e-8}, same G), the excess loss "
+              "L - L* at the progress-matched time T(alpha) = t_half(alpha) + 2/sigma_1(M) does not increase as "
+              "alpha shrinks (5% slack), and gradient flow still reaches L* = 1/2 ||(I - P_U) R0||^2 in the limit "
+              "(so 'smaller init, lower final error' is read as an upper bound at matched progress, never as a "
+              "positive limiting floor).",
+    assumptions="Rank-1 target, LoRA rank 1-3; Readings A, B, B'.  " + RECON,
+    notes="With LoRA rank r > rank R0 the unused adapter columns start at O(sqrt(alpha)) and their product "
+          "decays at a rate O(alpha): at any practical horizon the excess is O(alpha^2) (measured 1.6e-9 at "
+          "alpha = 1e-4, 1.6e-17 at 1e-8), so lim L = L* is checked at the smallest alpha.  At matched "
+          "progress the excess is dominated by the local phase and falls only slightly with alpha "
+          "(e.g. 2.255e-4, 2.2416e-4, 2.2414e-4).",
+    kind="theorem", provenance="reconstructed",
+    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'"), rank_target=(1, 1), r_mode="any"),
+    evaluate=eval_progress_matched))
+
+
+def eval_bprime_distance(drawn, device, dtype):
+    """B6 (Reading B'): the limit adapter's distance to U^+ R0 decreases with alpha; spectral init hits it."""
+    inst, flow = _flow(drawn, device, dtype)
+    target = torch.linalg.pinv(inst.U) @ inst.R0
+    tn = target.flatten(1).norm(dim=1)
+    sM = torch.linalg.svdvals(flow.M())
+    r = drawn["r"]
+    alphas, B = drawn["alphas"], flow.batch
+    big, Z1, Z2 = _alpha_batch(drawn, inst, flow, alphas)
+    S1 = initial_point(drawn, inst, alphas[-1], "S1")
+    big = big.take(torch.arange(big.batch + B, device=flow.device) % big.batch)   # + B rows for S1
+    Z1, Z2 = torch.cat([Z1, S1[0]]), torch.cat([Z2, S1[1]])
+    T_end = float(spec_horizon(flow, min(alphas), r).max()) + 40.0 / float(sM[:, r - 1].min())
+    Z1e, Z2e = integrate(big, Z1, Z2, T_end, n_eval=drawn.get("n_eval", 80), events=False).final
+    dist = ((Z1e @ Z2e.transpose(1, 2) - target.repeat(len(alphas) + 1, 1, 1)).flatten(1).norm(dim=1)
+            / tn.repeat(len(alphas) + 1)).reshape(len(alphas) + 1, B)
+    rand, spec = dist[:-1], dist[-1]
+    dec = ((rand[:-1] - rand[1:]) / rand[:-1].clamp_min(1e-300)).min()
+    return Evidence.from_margins(
+        {"distance decreases with alpha": float(dec), "spectral init distance <= 1e-8": tol_margin(float(spec.max()), 1e-8)},
+        {"alphas": drawn["alphas"], "distance_random": rand.tolist(), "distance_S1": spec.tolist()},
+        events=_events(drawn), traces=T.plots(T.plot(
+            "Reading B': limit adapter vs U^+ R0", "alpha", "||Z1 Z2^T - U^+ R0|| / ||U^+ R0||",
+            [T.series(f"row {b}", drawn["alphas"], rand[:, b], style="points") for b in range(min(rand.shape[1], 4))],
+            xlog=True, ylog=True)))
+
+
+register(Claim(
+    id="xu2025.b6_bprime_distance", paper=PAPER, theorem="C1 / B6 (Reading B': distance to U^+ R0)",
+    statement="RECONSTRUCTED: with a rank-deficient pretrained factor, the limit adapter Z1 Z2^T from random init "
+              "at alpha in {1e-1, 1e-2, 1e-3} gets strictly closer to the minimum-norm solution U^+ R0 as alpha "
+              "shrinks (its ker-U component is frozen at its O(sqrt(alpha)) start), and from the spectral init S1 "
+              "it reaches U^+ R0 (relative distance <= 1e-8).",
+    assumptions="Reading B' (0 < rank U < h), LoRA rank r = rank R0.  " + RECON,
+    kind="theorem", provenance="reconstructed",
+    strategy=lambda p: XS.xu_draws(p, variant=("B'",), r_mode="eq", alpha_grids=("bprime",)),
+    evaluate=eval_bprime_distance))
 
 
 def _loss_time(gains, sig, alpha, eps):
@@ -264,7 +480,7 @@ def eval_spectral_precision(drawn, device, dtype, init="S1"):
         worst = float(sol.loss[after].max()) if bool(after.any()) else float("nan")
         margins[f"loss < {e:g} from 1.2 T_eps on"] = tol_margin(worst, e)
         meas[f"max_loss_after_1.2T[{e:g}]"] = worst
-    return Evidence.from_margins(margins, meas, traces={"t": sol.t.tolist(), "loss_mean": sol.loss.mean(1).tolist()},
+    return Evidence.from_margins(margins, meas, traces=_loss_plot(f"loss from the {init} init", sol, hline=1e-8),
                                  events=_events(d))
 
 
@@ -337,16 +553,9 @@ register(Claim(
 
 def eval_misaligned_zero(drawn, device, dtype):
     """N6 mutant: 'the alignment plateau 1 - cos(gamma1, U Z1) at t_tau is ~0 even when misaligned'."""
-    inst, flow = _flow(drawn, device, dtype)
-    mu = misalignment(inst.U, inst.R0)
-    alpha = drawn["alphas"][0]
-    Z1, Z2 = initial_point(drawn, inst, alpha, "random")
-    sol = integrate(flow, Z1, Z2, float(spec_horizon(flow, alpha, 1).max()), n_eval=120)
-    idx = torch.searchsorted(sol.t.contiguous(), sol.t_tau.contiguous()).clamp(max=len(sol.t) - 1)
-    UZ = flow._Umul(sol.Z1[idx, torch.arange(flow.batch)])[:, :, 0]
-    g1 = torch.linalg.svd(inst.R0)[0][:, :, 0]
-    cos = ((UZ * g1).sum(1).abs() / UZ.norm(dim=1).clamp_min(1e-300)).clamp(max=1.0)
-    plateau = 1 - cos
+    plateau, mu, alpha = _plateau(drawn, device, dtype)
+    if not bool(torch.isfinite(plateau).all()):
+        return Evidence.inconclusive("the update never reached tau sigma_1(R0)", {"plateau": plateau.tolist()})
     return Evidence.from_margins({"plateau <= 1e-8": tol_margin(float(plateau.max()), 1e-8)},
                                  {"plateau": plateau.tolist(), "mu": mu.tolist()}, events=_events(drawn))
 
@@ -359,3 +568,23 @@ register(Claim(
     assumptions="Reading B, rank-1 target, theta >= 0.1.", kind="control", provenance="reconstructed",
     strategy=lambda p: XS.xu_draws(p, variant=("B",), aligned=False, rank_target=(1, 1)),
     evaluate=eval_misaligned_zero))
+
+
+register(Claim(
+    id="xu2025.n2_no_gap", paper=PAPER, theorem="N2 (no spectral gap: alignment does not improve)",
+    statement="MUTANT: 'shrinking alpha from 1e-4 to 1e-8 improves the alignment at t_tau at least 5-fold (the "
+              "prototype's ratio <= 0.2)' even when sigma_1 = sigma_2.  Without a gap the top direction is not "
+              "selected and the ratio stays near 1 (spec prototype 0.96).",
+    assumptions="Reading A, rank-2 target with sigma_1 = sigma_2, LoRA rank 1.", kind="control",
+    provenance="reconstructed",
+    strategy=lambda p: XS.xu_draws(p, variant=("A",), rank_target=(2, 2), r_range=(1, 1)).map(XS.tie_top_two),
+    evaluate=functools.partial(eval_alignment, ratio_max=0.2)))
+
+register(Claim(
+    id="xu2025.n3_large_init", paper=PAPER, theorem="N3 (large init: no ln(1/alpha) phase)",
+    statement="MUTANT: 'the half-loss time grows like ln(1/alpha)/(2 sigma_1(M))' for alpha in {3, 10, 30} >= "
+              "sigma_1(R0).  A large init has no alignment phase, so B2's check must reject it.",
+    assumptions="As xu2025.b2_escape_time with the large alpha grid.", kind="control", provenance="reconstructed",
+    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'"), rank_target=(1, 1), r_mode="any",
+                                   alpha_grids=("large",)),
+    evaluate=eval_escape_time))

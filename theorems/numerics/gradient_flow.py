@@ -331,6 +331,20 @@ def integrate(flow: LoRAFlow, Z1_0, Z2_0, t_end: float, *, method: str = "dopri8
     return Flow(t, Z1, Z2, loss, t_tau, t_half, t_grad, float(tau), counter[0])
 
 
+def states_at(flow: LoRAFlow, Z1_0, Z2_0, times, *, method: str = "dopri8", rtol: float = 1e-10,
+              atol: float = 1e-13):
+    """(Z1, Z2) at a per-row time ``times`` (B,) from (Z1_0, Z2_0): one batched solve, each row's time
+    rescaled to s in [0, 1] (e.g. the state exactly at each row's event time t_tau).  Rows with a
+    non-finite time come back as NaN."""
+    r = Z1_0.shape[-1]
+    times = torch.as_tensor(times, dtype=flow.dtype, device=flow.device).reshape(-1)
+    ok = torch.isfinite(times)
+    y0 = flow.pack(Z1_0.to(flow.dtype), Z2_0.to(flow.dtype))
+    y = _solve_rows(flow, y0, torch.where(ok, times, torch.zeros_like(times)), r, method, rtol, atol, [0])
+    y = torch.where(ok.reshape(-1, 1), y, torch.full_like(y, float("nan")))
+    return flow.unpack(y, r)
+
+
 def spec_horizon(flow: LoRAFlow, alpha: float, r: int) -> torch.Tensor:
     """The spec's horizon T = ln(sigma_1(R0)/alpha)/(2 sigma_r(M)) + 20/(2 s_min sigma_r(R0)), (B,).
 
