@@ -1,0 +1,31 @@
+"""Several-GPU placement (pure logic; runs without a GPU)."""
+import pytest
+import torch
+
+from theorems.gpus import cuda_for_worker, deal, worker_index
+
+
+def test_worker_index_parses_xdist_names_only():
+    assert worker_index({"PYTEST_XDIST_WORKER": "gw0"}) == 0
+    assert worker_index({"PYTEST_XDIST_WORKER": "gw13"}) == 13
+    assert worker_index({}) is None
+    assert worker_index({"PYTEST_XDIST_WORKER": "master"}) is None
+
+
+def test_workers_spread_over_visible_gpus():
+    devs = [cuda_for_worker(w, count=4) for w in range(8)]
+    assert [d.index for d in devs] == [0, 1, 2, 3, 0, 1, 2, 3]
+    assert cuda_for_worker(None, count=4) == torch.device("cuda")
+    assert cuda_for_worker(5, count=1) == torch.device("cuda")
+    with pytest.raises(ValueError):
+        cuda_for_worker(0, count=0)
+
+
+def test_deal_is_a_round_robin_partition():
+    items = [f"c{i}" for i in range(7)]
+    parts = deal(items, 3)
+    assert parts == [["c0", "c3", "c6"], ["c1", "c4"], ["c2", "c5"]]
+    assert sorted(sum(parts, [])) == sorted(items)
+    assert deal(items, 10)[9] == [] and deal([], 2) == [[], []]
+    with pytest.raises(ValueError):
+        deal(items, 0)
