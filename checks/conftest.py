@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from theorems.profiles import ENV_VAR, get_profile
-from theorems.search import resolve_device, versions
+from theorems.runner import example_database, observed_dir
+from theorems.search import make_deterministic, resolve_device, versions
 from theorems.store import DEFAULT_PATH, Store
 
 
@@ -30,6 +31,7 @@ def claims_device(request, claims_profile):
     dev = resolve_device(request.config.getoption("--claims-device") or claims_profile.device)
     if dev.type == "cpu" and claims_profile.get("threads"):
         torch.set_num_threads(int(claims_profile.get("threads")))
+    make_deterministic(dev)
     return dev
 
 
@@ -40,9 +42,13 @@ def claims_seed(request):
 
 @pytest.fixture(scope="session")
 def claims_store(request, claims_profile, claims_device, claims_seed):
-    """One run per pytest process (each xdist worker records its own run into the shared store)."""
-    store = Store(request.config.getoption("--claims-results"))
+    """One run per pytest process (each xdist worker records its own run into the shared store),
+    with the runner's example database and observability output beside the store."""
+    results = request.config.getoption("--claims-results")
+    store = Store(results)
     run_id = store.start_run(claims_profile.name, str(claims_device), claims_seed, versions())
-    yield store, run_id
+    extras = {"database": example_database(results) if claims_profile.database else None,
+              "observe_dir": observed_dir(results)}
+    yield store, run_id, extras
     store.finish_run(run_id, "complete")
     store.close()

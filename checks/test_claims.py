@@ -8,21 +8,15 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from theorems.claim import Verdict, all_claims
-from theorems.search import falsify_claim
+from theorems.runner import run_and_record
 
 
 @pytest.mark.parametrize("claim", all_claims(), ids=lambda c: c.id)
 def test_claim(claim, claims_profile, claims_device, claims_seed, claims_store):
-    store, run_id = claims_store
-    out = falsify_claim(claim, claims_profile, claims_device, torch.float64, claims_seed,
-                        recorder=store.recorder(run_id))
-    summary = out.summary()
-    if summary["counterexample"] is not None:
-        summary["counterexample"] = store.export_counterexample(summary["counterexample"])
-    store.record_outcome(run_id, summary)
+    store, run_id, extras = claims_store
+    out, summary = run_and_record(claim, claims_profile, claims_device, claims_seed, store, run_id, **extras)
     detail = json.dumps({k: summary[k] for k in ("verdict", "examples", "inconclusive", "worst_margin",
                                                  "note", "reasons", "counterexample")}, indent=1, default=str)
     if claim.is_control:

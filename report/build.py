@@ -1,46 +1,116 @@
-"""The HTML claim report: one self-contained file built from the results store with Jinja2."""
+"""The HTML claim report: one self-contained file built from the results store.
+
+Jinja2 renders ``templates/report.html.j2``; plots are inline SVG from ``report/plots.py``; CSS and
+JavaScript are inline, so the file opens offline.  Per claim it shows the latest recorded result (the
+margin distribution, the closest approach, any counterexample, artefact or flaky replay, the plots its
+traces call for) and its history across runs; a run table gives examples and time per run.
+"""
 from __future__ import annotations
 
+import datetime
 import json
-import time
+import math
+import shlex
+from collections import Counter
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from theorems.claim import PROVENANCES
 
+from . import plots
+
 TEMPLATES = Path(__file__).parent / "templates"
+MAX_TRACE_PLOTS = 6          # per example shown
 
 
-def _latest_by_claim(results: list[dict]) -> dict[str, dict]:
-    latest: dict[str, dict] = {}
-    for r in results:  # ordered by run id
-        latest[r["id"]] = r
-    return latest
+def _fmt(x) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.3g}" if math.isfinite(x) else str(x)
+    return str(x)
+
+
+def _when(ts) -> str:
+    if ts is None:
+        return "–"
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _trace_svgs(store, example_id, salt: str) -> list[str]:
+    specs = plots.trace_specs(store.traces(example_id))[:MAX_TRACE_PLOTS]
+    return [svg for i, spec in enumerate(specs) if (svg := plots.trace_plot(spec, f"{salt}-{i}"))]
+
+
+def _claim_row(store, c, res, history, results_path: str) -> dict:
+    meta = c.metadata()
+    row = {"claim": meta, "result": res, "history": history, "margins_svg": None, "traces_svg": [],
+           "ce_traces_svg": [], "history_svg": plots.history_plot(history, f"{c.id}-history"),
+           "statuses": {}, "closest_cmd": None}
+    if res is None:
+        return row
+    examples = [e for e in store.examples_of(c.id, res["run_id"]) if e.get("origin") != "reverify"]
+    row["statuses"] = dict(Counter(e["status"] for e in examples))
+    closest = res.get("closest") or {}
+    row["margins_svg"] = plots.margin_distribution(
+        [e["margin"] for e in examples if e["status"] in ("pass", "fail")], f"{c.id}-margins",
+        closest.get("margin"))
+    cid = closest.get("example_id") or store.worst_example_id(c.id, res["run_id"])
+    if cid is not None:
+        row["closest_cmd"] = f"lora-claims reproduce {cid} --results {shlex.quote(results_path)}"
+    ce, ce_id = res.get("counterexample"), None
+    if ce:
+        drawn = json.dumps(ce.get("drawn"), sort_keys=True)
+        ce_id = next((e["id"] for e in reversed(examples) if e["drawn"] == drawn and e["status"] == "fail"), None)
+        row["ce_traces_svg"] = _trace_svgs(store, ce_id, f"{c.id}-ce")
+    if cid != ce_id:
+        row["traces_svg"] = _trace_svgs(store, cid, f"{c.id}-closest")
+    return row
+
+
+def _runs(store, results: list[dict]) -> list[dict]:
+    totals = store.run_totals()
+    by_run: dict[int, list] = {}
+    for r in results:
+        by_run.setdefault(r["run_id"], []).append(r)
+    rows = []
+    for run in store.runs():
+        rs = by_run.get(run["id"], [])
+        t = totals.get(run["id"], {"examples": 0, "claims": 0, "seconds": 0.0})
+        wall = None if run["finished"] is None else run["finished"] - run["started"]
+        rows.append({**run, "started_text": _when(run["started"]), "wall": wall, **t,
+                     "summaries": len(rs),
+                     "confirmed": sum(1 for r in rs if r["kind"] != "control" and r["verdict"] == "falsified"),
+                     "controls_missed": sum(1 for r in rs if r["kind"] == "control" and r["verdict"] != "falsified"),
+                     "unexpected": sum(1 for r in rs if not r["ok"])})
+    return rows
 
 
 def build_report(store, claims, output) -> Path:
-    results = store.claim_results()
-    latest = _latest_by_claim(results)
+    results = store.claim_results()           # ordered by run id: the last one per claim is the latest
+    latest: dict[str, dict] = {}
     history: dict[str, list] = {}
     for r in results:
+        latest[r["id"]] = r
         history.setdefault(r["id"], []).append(
-            {"run": r["run_id"], "verdict": r["verdict"], "worst_margin": r["worst_margin"]})
-    runs = {r["id"]: r for r in store.runs()}
-    rows = []
-    for c in claims:
-        res = latest.get(c.id)
-        margins = [] if res is None else [e["margin"] for e in store.examples_of(c.id, res["run_id"])
-                                           if e["margin"] is not None]
-        rows.append({"claim": c.metadata(), "result": res, "margins": margins,
-                     "history": history.get(c.id, []),
-                     "run": None if res is None else runs.get(res["run_id"])})
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    env.filters["fmt"] = lambda x: "–" if x is None else (f"{x:.3g}" if isinstance(x, float) else str(x))
-    env.filters["tojson_pretty"] = lambda x: json.dumps(x, indent=2, sort_keys=True)
+            {"run": r["run_id"], "verdict": r["verdict"], "worst_margin": r["worst_margin"],
+             "examples": r["examples"], "seconds": r["seconds"]})
+    results_path = str(store.path)
+    rows = [_claim_row(store, c, latest.get(c.id), history.get(c.id, []), results_path) for c in claims]
+    runs = _runs(store, results)
+    verdicts = Counter(r["result"]["verdict"] if r["result"] else "not run" for r in rows)
+    unexpected = [r["claim"]["id"] for r in rows if r["result"] and not r["result"]["ok"]]
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    env.filters["fmt"] = _fmt
+    env.filters["when"] = _when
+    env.filters["tojson_pretty"] = lambda x: json.dumps(x, indent=2, sort_keys=True, default=str)
+    env.filters["tojson_compact"] = lambda x: json.dumps(x, sort_keys=True, default=str)
+    env.filters["sortkey"] = lambda x: "" if x is None else x
     html = env.get_template("report.html.j2").render(
-        rows=rows, provenances=PROVENANCES, generated=time.strftime("%Y-%m-%d %H:%M:%S"),
-        store=str(store.path), n_runs=len(runs))
+        rows=rows, runs=runs, provenances=PROVENANCES, verdicts=dict(verdicts), unexpected=unexpected,
+        papers=list(dict.fromkeys(r["claim"]["id"].split(".")[0] for r in rows)),
+        generated=_when(datetime.datetime.now(datetime.timezone.utc).timestamp()), store=results_path)
     out = Path(output)
     out.write_text(html, encoding="utf-8")
     return out

@@ -11,6 +11,7 @@ import torch
 from hypothesis import strategies as st
 
 from theorems import claim as claims
+from theorems import limits
 from theorems.claim import Claim, Evidence, NumericalFailure, Verdict
 from theorems.profiles import PROFILES, Profile
 from theorems.search import falsify_claim
@@ -179,8 +180,9 @@ def test_failing_curated_example_falsifies_without_search():
     out = falsify_claim(toy(ev, examples=[{"x": 10}, {"x": 777}, {"x": 5}]), QUICK, recorder=rec)
     assert out.verdict is Verdict.FALSIFIED
     assert out.counterexample["drawn"] == {"x": 777}   # the curated instance, not a shrunk search one
-    assert [c["origin"] for c in rec.calls] == ["curated", "curated"]   # stops at the first failure
-    assert searched == [{"x": 10}, {"x": 777}]
+    # stops at the first failure, then re-verifies it once
+    assert [c["origin"] for c in rec.calls] == ["curated", "curated", "reverify"]
+    assert searched == [{"x": 10}, {"x": 777}, {"x": 777}]
     assert out.examples == 2
 
 
@@ -214,7 +216,12 @@ def test_float32_only_failure_is_a_numerical_artefact():
     assert "numerical artefact" in out.note
     assert out.counterexample is None
     assert ("cpu", torch.float64) in calls         # it was re-verified
-    assert out.closest["artefact"]["reverified"]["status"] == "pass"
+    # the artefact carries both evaluations: the float32 failure and the float64 pass
+    assert out.artefact["search"]["status"] == "fail" and out.artefact["search"]["dtype"] == "float32"
+    assert out.artefact["search"]["margin"] == -1.0
+    assert out.artefact["reverified"]["status"] == "pass" and out.artefact["reverified"]["dtype"] == "float64"
+    assert out.artefact["reverified"]["device"] == "cpu"
+    assert out.summary()["artefact"] == out.artefact
 
 
 def test_off_cpu_only_failure_is_a_numerical_artefact():
@@ -239,18 +246,33 @@ def test_genuine_failure_in_float32_is_falsified_and_reverified():
     assert out.counterexample["reverified"]["margin"] < 0
 
 
-def test_float64_cpu_failure_is_not_reevaluated():
+def test_float64_cpu_failure_is_reevaluated_with_tight_tolerances():
     calls = []
 
     def ev(d, device, dtype):
-        calls.append(d)
+        calls.append((d, limits.is_tight(), limits.tolerance(1e-6)))
         return x_below_50(d, device, dtype)
 
     rec = Recorder()
     out = falsify_claim(toy(ev), QUICK, recorder=rec)
     assert out.verdict is Verdict.FALSIFIED
-    assert "reverified" not in out.counterexample
-    assert len(calls) == len(rec.calls) == out.examples
+    assert out.counterexample["reverified"]["status"] == "fail"
+    assert len(calls) == len(rec.calls) == out.examples + 1
+    assert [c["origin"] for c in rec.calls].count("reverify") == 1
+    assert all(not tight for _, tight, _ in calls[:-1])
+    assert calls[-1][0] == {"x": 50} and calls[-1][1] is True
+    assert calls[-1][2] == pytest.approx(1e-6 * limits.TIGHT_FACTOR)
+    assert not limits.is_tight()
+
+
+def test_failure_only_at_loose_tolerance_is_an_artefact():
+    # a solver whose loose stopping rule leaves an error that looks like a violation
+    def ev(d, device, dtype):
+        return Evidence(0.5 - limits.tolerance(1.0))
+    out = falsify_claim(toy(ev), QUICK)
+    assert out.verdict is Verdict.INCONCLUSIVE
+    assert out.artefact["search"]["margin"] == -0.5
+    assert out.artefact["reverified"]["margin"] == pytest.approx(0.49)
 
 
 # ---------------------------------------------------------------- recorder
@@ -265,7 +287,9 @@ def test_recorder_is_called_once_per_evaluated_example():
 
     rec = Recorder()
     out = falsify_claim(toy(ev, examples=[{"x": 1}]), QUICK, recorder=rec)
-    # the search itself evaluates once per recorder call (re-verification is on (cpu, float64) here: none)
+    # the search evaluates once per recorder call; the last call is the re-verification
+    assert rec.calls[-1]["origin"] == "reverify"
+    rec.calls, seen = rec.calls[:-1], seen[:-1]
     assert len(rec.calls) == out.examples == len(seen)
     assert out.passed + out.failed + out.inconclusive == out.examples
     for call, (drawn, ev_) in zip(rec.calls, seen):
@@ -341,3 +365,6 @@ def test_failure_that_does_not_replay_is_inconclusive():
     assert out.verdict is Verdict.INCONCLUSIVE
     assert out.counterexample is None
     assert any(r.startswith("flaky") for r in out.reasons)
+    # surfaced with its two evaluations: the failure and the replay that passed
+    assert out.flaky["first"]["status"] == "fail" and out.flaky["first"]["margin"] == -1.0
+    assert out.flaky["second"]["status"] == "pass"

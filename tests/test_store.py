@@ -261,3 +261,63 @@ def test_concurrent_writers(tmp_path):
         db.close()
     s = Store(path, create=False)   # and the store still opens
     s.close()
+
+
+# ---------------------------------------------------------------- schema migration and interrupted runs
+
+_V1_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, finished REAL,
+    status TEXT NOT NULL, profile TEXT, device TEXT, seed INTEGER, argv TEXT, versions TEXT, host TEXT);
+CREATE TABLE examples (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL REFERENCES runs(id),
+    claim_id TEXT NOT NULL, origin TEXT, drawn TEXT NOT NULL, status TEXT NOT NULL, margin REAL,
+    reason TEXT, binding TEXT, measured TEXT, traces TEXT, seconds REAL, device TEXT, dtype TEXT,
+    created REAL NOT NULL);
+CREATE INDEX examples_claim ON examples(claim_id, run_id);
+CREATE TABLE claim_results (
+    run_id INTEGER NOT NULL REFERENCES runs(id), claim_id TEXT NOT NULL, verdict TEXT NOT NULL,
+    ok INTEGER NOT NULL, examples INTEGER, passed INTEGER, failed INTEGER, inconclusive INTEGER,
+    worst_margin REAL, seconds REAL, summary TEXT NOT NULL, PRIMARY KEY (run_id, claim_id));
+INSERT INTO meta VALUES ('schema_version', '1');
+INSERT INTO runs (started, finished, status, profile, device, seed, argv, versions, host)
+    VALUES (1.0, 2.0, 'complete', 'ci', 'cpu', 0, '[]', '{}', 'h');
+INSERT INTO examples (run_id, claim_id, origin, drawn, status, margin, created)
+    VALUES (1, 'toy.a', 'search', '{"i": 1}', 'pass', 0.5, 1.5);
+"""
+
+
+def test_v1_store_is_migrated_without_losing_records(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(_V1_SCHEMA)
+    db.execute("INSERT INTO claim_results VALUES (1, 'toy.a', 'held', 1, 1, 1, 0, 0, 0.5, 0.1, ?)",
+               ('{"id": "toy.a", "verdict": "held"}',))
+    db.commit()
+    db.close()
+    s = Store(path)
+    try:
+        assert s.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+        assert [e["margin"] for e in s.examples_of("toy.a")] == [0.5]
+        assert s.runs()[0]["status"] == "complete" and s.runs()[0]["pid"] is None
+        assert [r["verdict"] for r in s.claim_results()] == ["held"]
+        run = s.start_run("ci", "cpu", 0, {})
+        _record(s, run, "toy.a", 2)
+        assert len(s.examples_of("toy.a")) == 2
+    finally:
+        s.close()
+
+
+def test_run_of_a_dead_process_is_marked_incomplete(tmp_path):
+    path = tmp_path / "s.sqlite"
+    s = Store(path)
+    run = s.start_run("ci", "cpu", 0, {})
+    dead = mp.get_context("spawn").Process(target=int)
+    dead.start()
+    dead.join()
+    s.db.execute("UPDATE runs SET pid = ? WHERE id = ?", (dead.pid, run))   # as if that process had died mid-run
+    live = s.start_run("ci", "cpu", 0, {})
+    statuses = {r["id"]: r["status"] for r in s.runs()}
+    assert statuses == {run: "incomplete", live: "running"}       # our own live run is left alone
+    s.close()

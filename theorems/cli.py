@@ -18,7 +18,8 @@ import torch
 from . import claim as claims
 from .jsonable import jsonable
 from .profiles import PROFILES, UnknownProfile, get_profile
-from .search import evaluate_safely, falsify_claim, resolve_device, versions
+from .runner import campaign, example_database, observed_dir
+from .search import evaluate_safely, make_deterministic, resolve_device, versions
 from .store import DEFAULT_PATH, Store, StoreError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -95,36 +96,42 @@ def _budget(text) -> float | None:
 
 
 class Progress:
-    """A live status line on a terminal; plain lines otherwise."""
+    """A live status line on a terminal (claims done, examples, best margin, time left); plain lines
+    otherwise, one per finished claim."""
 
-    def __init__(self, total: int, budget: float | None, enabled: bool):
-        self.total, self.budget, self.enabled = total, budget, enabled
-        self.tty = sys.stderr.isatty()
+    def __init__(self, total: int, budget: float | None, stream=None):
+        self.total, self.budget = total, budget
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
         self.t0 = time.perf_counter()
         self.done = 0
+        self.examples = 0          # examples of finished claims
         self.last = 0.0
 
+    def _left(self) -> str:
+        if self.budget is None:
+            return f"{time.perf_counter() - self.t0:.0f}s elapsed"
+        return f"{max(0.0, self.budget - (time.perf_counter() - self.t0)):.0f}s left"
+
     def update(self, out):
-        if not (self.enabled and self.tty) or time.perf_counter() - self.last < 0.2:
+        if not self.tty or time.perf_counter() - self.last < 0.2:
             return
         self.last = time.perf_counter()
-        left = "" if self.budget is None else f", {max(0, self.budget - (self.last - self.t0)):.0f}s left"
         wm = "-" if out.worst_margin is None else f"{out.worst_margin:.3g}"
-        sys.stderr.write(f"\r[{self.done}/{self.total}] {out.claim.id}: {out.examples} examples, "
-                         f"worst margin {wm}{left}\033[K")
-        sys.stderr.flush()
+        self.stream.write(f"\r[{self.done}/{self.total} claims, {self.examples + out.examples} examples, "
+                          f"{self._left()}] {out.claim.id}: {out.examples} ex, best margin {wm}\033[K")
+        self.stream.flush()
 
     def finish(self, s: dict):
         self.done += 1
-        if not self.enabled:
-            return
+        self.examples += s["examples"]
         if self.tty:
-            sys.stderr.write("\r\033[K")
+            self.stream.write("\r\033[K")
         mark = "ok " if s["ok"] else "BAD"
         wm = "-" if s["worst_margin"] is None else f"{s['worst_margin']:.3g}"
-        sys.stderr.write(f"{mark} [{self.done}/{self.total}] {s['id']:<36} {s['verdict']:<12} "
-                         f"{s['examples']:>4} ex  worst margin {wm:>10}  {s['seconds']:.1f}s\n")
-        sys.stderr.flush()
+        self.stream.write(f"{mark} [{self.done}/{self.total}] {s['id']:<36} {s['verdict']:<12} "
+                          f"{s['examples']:>4} ex  worst margin {wm:>10}  {s['seconds']:.1f}s  ({self._left()})\n")
+        self.stream.flush()
 
 
 def _device(name: str) -> torch.device:
@@ -141,29 +148,17 @@ def cmd_falsify(args) -> int:
     device = _device(args.device or profile.device)
     if device.type == "cpu" and profile.get("threads"):
         torch.set_num_threads(int(profile.get("threads")))
+    make_deterministic(device)
     store = Store(args.results)
-    database = None
-    if profile.database:
-        from hypothesis.database import DirectoryBasedExampleDatabase
-        database = DirectoryBasedExampleDatabase(str(Path(args.results).parent / "hypothesis-db"))
+    database = example_database(args.results) if profile.database else None
     run_id = store.start_run(profile.name, str(device), args.seed, versions())
-    prog = Progress(len(selected), budget, enabled=True)
-    summaries = []
+    prog = Progress(len(selected), budget)
     t0 = time.perf_counter()
     status = "incomplete"
     try:
-        for i, c in enumerate(selected):
-            share = None
-            if budget is not None:
-                share = max(0.0, budget - (time.perf_counter() - t0)) / (len(selected) - i)
-            out = falsify_claim(c, profile, device, torch.float64, args.seed, share,
-                                recorder=store.recorder(run_id), database=database, progress=prog.update)
-            s = out.summary()
-            if s["counterexample"] is not None:
-                s["counterexample"] = store.export_counterexample(s["counterexample"])
-            store.record_outcome(run_id, s)
-            prog.finish(s)
-            summaries.append(s)
+        summaries = campaign(selected, profile, device, args.seed, store, run_id, budget=budget,
+                             database=database, observe_dir=observed_dir(args.results),
+                             progress=prog.update, done=prog.finish)
         status = "complete"
     finally:
         store.finish_run(run_id, status)
@@ -179,6 +174,8 @@ def cmd_falsify(args) -> int:
         for s in summaries:
             if s["counterexample"]:
                 print(f"  {s['id']}: counterexample -> {s['counterexample']['command']}")
+            elif s.get("artefact"):
+                print(f"  {s['id']}: numerical artefact (a failure that did not re-verify in float64 on the CPU)")
         if bad:
             print("NOT AS EXPECTED: " + ", ".join(bad))
     return EXIT_OK if all(s["ok"] for s in summaries) else EXIT_FAIL

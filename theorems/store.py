@@ -22,14 +22,15 @@ from pathlib import Path
 
 from .jsonable import jsonable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2     # v2: runs.pid (to mark runs killed mid-way 'incomplete'); v1 stores are migrated
 DEFAULT_PATH = Path("results") / "claims.sqlite"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, finished REAL,
-    status TEXT NOT NULL, profile TEXT, device TEXT, seed INTEGER, argv TEXT, versions TEXT, host TEXT);
+    status TEXT NOT NULL, profile TEXT, device TEXT, seed INTEGER, argv TEXT, versions TEXT, host TEXT,
+    pid INTEGER);
 CREATE TABLE IF NOT EXISTS examples (
     id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL REFERENCES runs(id),
     claim_id TEXT NOT NULL, origin TEXT, drawn TEXT NOT NULL, status TEXT NOT NULL, margin REAL,
@@ -84,8 +85,34 @@ class Store:
         self.db.execute("PRAGMA busy_timeout = 60000")
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.executescript(_SCHEMA)
-        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            fresh = not self.db.execute("SELECT name FROM sqlite_master WHERE name='meta'").fetchone()
+            version = None if fresh else self.db.execute(
+                "SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            for stmt in _SCHEMA.split(";"):
+                if stmt.strip():
+                    self.db.execute(stmt)
+            if version is None:
+                self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            else:
+                self._migrate(int(version[0]))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _migrate(self, version: int):
+        """Bring an older store up to SCHEMA_VERSION in place, inside the caller's transaction."""
+        if version > SCHEMA_VERSION:   # a newer process upgraded it after our read-only check
+            raise StoreError(f"results store {self.path} has schema {version}, newer than this "
+                             f"lora-claims ({SCHEMA_VERSION}); upgrade lora-claims")
+        if version < 2:
+            cols = {r[1] for r in self.db.execute("PRAGMA table_info(runs)")}
+            if "pid" not in cols:
+                self.db.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
+        if version < SCHEMA_VERSION:
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
     def _check_existing(self):
         """Read-only inspection before any write: a bad file is refused and left byte-identical."""
@@ -128,25 +155,36 @@ class Store:
 
     # ------------------------------------------------------------------ writing
     def start_run(self, profile: str, device: str, seed: int, versions: dict) -> int:
+        self.mark_interrupted()
         cur = self.db.execute(
-            "INSERT INTO runs (started, status, profile, device, seed, argv, versions, host) "
-            "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
-            (time.time(), profile, device, seed, json.dumps(sys.argv), json.dumps(versions),
-             f"{socket.gethostname()} {platform.platform()}"))
+            "INSERT INTO runs (started, status, profile, device, seed, argv, versions, host, pid) "
+            "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+            (time.time(), profile, device, seed, json.dumps(sys.argv), json.dumps(versions), _host(),
+             os.getpid()))
         return int(cur.lastrowid)
+
+    def mark_interrupted(self) -> int:
+        """Mark 'running' runs of this host whose process is gone (killed mid-way) 'incomplete'."""
+        stale = [rid for rid, pid in self.db.execute(
+                 "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?", (_host(),))
+                 if pid is not None and not _alive(pid)]
+        for rid in stale:
+            self.db.execute("UPDATE runs SET status = 'incomplete' WHERE id = ? AND status = 'running'", (rid,))
+        return len(stale)
 
     def finish_run(self, run_id: int, status: str = "complete"):
         self.db.execute("UPDATE runs SET finished = ?, status = ? WHERE id = ?", (time.time(), status, run_id))
 
     def recorder(self, run_id: int):
-        def record(claim, drawn, evidence, seconds, device, dtype, origin):
-            self.db.execute(
+        def record(claim, drawn, evidence, seconds, device, dtype, origin) -> int:
+            cur = self.db.execute(
                 "INSERT INTO examples (run_id, claim_id, origin, drawn, status, margin, reason, binding, "
                 "measured, traces, seconds, device, dtype, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run_id, claim.id, origin, json.dumps(jsonable(drawn), sort_keys=True), evidence.status,
                  _num(evidence.margin), evidence.why, evidence.binding, json.dumps(jsonable(evidence.measured)),
                  json.dumps(jsonable(evidence.traces)) if evidence.traces else None, seconds, device, dtype,
                  time.time()))
+            return int(cur.lastrowid)
         return record
 
     def record_outcome(self, run_id: int, summary: dict):
@@ -184,13 +222,48 @@ class Store:
                 self.db.execute("SELECT run_id, summary FROM claim_results ORDER BY run_id, claim_id")]
 
     def examples_of(self, claim_id: str, run_id: int | None = None) -> list[dict]:
-        q = "SELECT id, run_id, status, margin, reason, drawn, seconds FROM examples WHERE claim_id = ?"
+        q = "SELECT id, run_id, status, margin, reason, drawn, seconds, origin FROM examples WHERE claim_id = ?"
         args: tuple = (claim_id,)
         if run_id is not None:
             q += " AND run_id = ?"
             args += (run_id,)
-        cols = ("id", "run_id", "status", "margin", "reason", "drawn", "seconds")
+        cols = ("id", "run_id", "status", "margin", "reason", "drawn", "seconds", "origin")
         return [dict(zip(cols, r)) for r in self.db.execute(q, args)]
+
+    def traces(self, example_id: int | None) -> dict | None:
+        if example_id is None:
+            return None
+        row = self.db.execute("SELECT traces FROM examples WHERE id = ?", (example_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def worst_example_id(self, claim_id: str, run_id: int) -> int | None:
+        """The example of a run with the smallest (most violated) margin."""
+        row = self.db.execute(
+            "SELECT id FROM examples WHERE claim_id = ? AND run_id = ? AND status IN ('pass', 'fail') "
+            "AND origin != 'reverify' ORDER BY margin, id LIMIT 1", (claim_id, run_id)).fetchone()
+        return None if row is None else int(row[0])
+
+    def run_totals(self) -> dict[int, dict]:
+        """Per run: examples recorded, distinct claims and seconds spent evaluating."""
+        return {r: {"examples": n, "claims": c, "seconds": t or 0.0} for r, n, c, t in self.db.execute(
+            "SELECT run_id, COUNT(*), COUNT(DISTINCT claim_id), SUM(seconds) FROM examples "
+            "WHERE origin != 'reverify' GROUP BY run_id")}
 
     def close(self):
         self.db.close()
+
+
+def _host() -> str:
+    return f"{socket.gethostname()} {platform.platform()}"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

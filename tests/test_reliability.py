@@ -1,0 +1,220 @@
+"""Reliability (issue 7): bad input, SIGKILL mid-run, per-example timeouts, determinism, concurrent
+writers.  Fault injection uses short-lived subprocesses running toy claims, so it stays fast; the
+25-second kill on the real `ci` campaign is opt-in (LORA_CLAIMS_SLOW_TESTS=1)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import strategies as st
+
+from theorems.claim import Claim, Evidence, Verdict
+from theorems.profiles import Profile
+from theorems.search import falsify_claim
+from theorems.store import SCHEMA_VERSION, Store
+
+from test_cli import assert_usage_error, cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A child process: registers a slow toy claim and runs the real CLI on it.  Every example is logged to
+# LOG after the store committed it, so the parent knows what was completed before the kill.
+CHILD = textwrap.dedent("""
+    import json, os, sys, time
+    from hypothesis import strategies as st
+    from theorems import claim as claims, store as store_mod
+    from theorems.claim import Claim, Evidence
+    from theorems.cli import main
+
+    LOG = os.environ["KILL_LOG"]
+    def ev(d, device, dtype):
+        time.sleep(0.02)
+        return Evidence(0.5 if d["x"] < 300_000 else -0.5)
+    claims.register(Claim(id="toykill.c", paper="Toy", theorem="T", statement="s", assumptions="a", kind="lemma",
+                          provenance="derived", strategy=lambda p: st.fixed_dictionaries({"x": st.integers(0, 10**6)}),
+                          evaluate=ev))
+    orig = store_mod.Store.recorder
+    def recorder(self, run_id):
+        rec = orig(self, run_id)
+        def logged(**kw):
+            row = rec(**kw)
+            with open(LOG, "a") as fh:
+                fh.write(f"{row}\\n")
+            return row
+        return logged
+    store_mod.Store.recorder = recorder
+    sys.exit(main(["falsify", "toykill.*", "--profile", "dev", "--results", sys.argv[1], "--seed", sys.argv[2]]))
+""")
+
+
+def _start_child(store: Path, log: Path, seed: int) -> subprocess.Popen:
+    env = dict(os.environ, KILL_LOG=str(log), PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-c", CHILD, str(store), str(seed)], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_for_rows(log: Path, n: int, proc: subprocess.Popen, timeout=120):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if log.exists() and len(log.read_text().splitlines()) >= n:
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"child exited early ({proc.returncode}): {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(0.01)
+    raise AssertionError("child recorded too few examples")
+
+
+def _integrity(store: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(store)
+    assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    return db
+
+
+# ---------------------------------------------------------------- 1. bad input
+
+def test_cli_refuses_a_newer_schema_and_leaves_it(tmp_path):
+    path = tmp_path / "claims.sqlite"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    assert_usage_error(*cli("report", "--results", path, "-o", tmp_path / "r.html"))
+    assert_usage_error(*cli("falsify", "jang2024.nc_a*", "--results", path))
+    assert path.read_bytes() == before and not (tmp_path / "r.html").exists()
+
+
+def test_report_on_a_corrupt_store_is_byte_identical(tmp_path):
+    # a real store with a run in it, then a page overwritten with garbage
+    path = tmp_path / "claims.sqlite"
+    s = Store(path)
+    run = s.start_run("ci", "cpu", 0, {})
+    for i in range(200):
+        s.recorder(run)(claim=type("C", (), {"id": "toy.x"}), drawn={"i": i, "pad": "p" * 200},
+                        evidence=Evidence(1.0), seconds=0.0, device="cpu", dtype="float64", origin="search")
+    s.close()
+    raw = bytearray(path.read_bytes())
+    raw[4096 * 3: 4096 * 3 + 2048] = b"\xa5" * 2048
+    path.write_bytes(bytes(raw))
+    assert_usage_error(*cli("report", "--results", path, "-o", tmp_path / "r.html"))
+    assert path.read_bytes() == bytes(raw)
+
+
+@pytest.mark.parametrize("argv", [
+    ["falsify", "nosuch.*"],
+    ["falsify", "jang2024.nc_a*", "--profile", "weekly"],
+    ["falsify", "jang2024.nc_a*", "--budget", "-5"],
+    ["falsify", "jang2024.nc_a*", "--budget", "1e"],
+    ["falsify", "jang2024.nc_a*", "--device", "tpu"],
+], ids=lambda a: " ".join(a))
+def test_bad_usage_leaves_an_existing_store_byte_identical(tmp_path, argv):
+    path = tmp_path / "claims.sqlite"
+    s = Store(path)
+    s.finish_run(s.start_run("ci", "cpu", 0, {}))
+    s.close()
+    before = path.read_bytes()
+    assert_usage_error(*cli(*argv, "--results", path))
+    assert path.read_bytes() == before
+
+
+def test_counterexample_for_no_claim_exits_2(tmp_path):
+    ce = tmp_path / "ce.json"
+    ce.write_text(json.dumps({"claim": "nopaper.nothm", "drawn": {"x": 1}, "command": "lora-claims reproduce"}))
+    assert_usage_error(*cli("reproduce", ce))
+
+
+# ---------------------------------------------------------------- 2. crash safety
+
+@pytest.mark.parametrize("kill_after_rows", [1, 4, 12])
+def test_sigkill_leaves_an_intact_store_and_the_next_run_resumes(tmp_path, kill_after_rows):
+    store, log = tmp_path / "claims.sqlite", tmp_path / "done.log"
+    proc = _start_child(store, log, seed=1)
+    _wait_for_rows(log, kill_after_rows, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    completed = {int(x) for x in log.read_text().split()}
+    db = _integrity(store)
+    kept = {r[0] for r in db.execute("SELECT id FROM examples")}
+    assert completed <= kept                                     # every completed example survived
+    assert db.execute("SELECT status FROM runs").fetchall() == [("running",)]
+    db.close()
+    # the report reads the interrupted store
+    rc, _, err = cli("report", "--results", store, "-o", tmp_path / "r.html")
+    assert rc == 0, err
+    # the next run marks the killed one incomplete and replays the database's failure first
+    log2 = tmp_path / "done2.log"
+    proc = _start_child(store, log2, seed=2)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1, err.decode()[-2000:]           # the toy lemma is false: exit 1
+    db = _integrity(store)
+    statuses = [r[0] for r in db.execute("SELECT status FROM runs ORDER BY id")]
+    assert statuses == ["incomplete", "complete"]
+    first = db.execute("SELECT status, drawn FROM examples WHERE run_id = 2 ORDER BY id LIMIT 1").fetchone()
+    failed_before = db.execute("SELECT COUNT(*) FROM examples WHERE run_id = 1 AND status = 'fail'").fetchone()[0]
+    db.close()
+    if failed_before:       # a failure found before the kill was saved in the database: replayed first
+        assert first[0] == "fail", first
+
+
+@pytest.mark.skipif(os.environ.get("LORA_CLAIMS_SLOW_TESTS") != "1",
+                    reason="opt-in (LORA_CLAIMS_SLOW_TESTS=1): kills the real ci campaign after 25 s")
+def test_real_campaign_killed_after_25_seconds(tmp_path):
+    store = tmp_path / "claims.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "theorems.cli", "falsify", "--profile", "ci", "--results",
+                             str(store)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(25)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    db = _integrity(store)
+    assert db.execute("SELECT COUNT(*) FROM examples").fetchone()[0] > 0
+    db.close()
+    rc, _, err = cli("report", "--results", store, "-o", tmp_path / "r.html")
+    assert rc == 0, err
+
+
+# ---------------------------------------------------------------- 3. timeouts
+
+def test_example_past_its_limit_is_inconclusive_timeout_and_the_run_goes_on():
+    def ev(d, device, dtype):
+        if d["x"] % 4 == 0:
+            while True:                 # a solver that never converges
+                time.sleep(0.001)
+        return Evidence(1.0)
+    c = Claim(id="toyto.c", paper="Toy", theorem="T", statement="s", assumptions="a", kind="lemma",
+              provenance="derived", strategy=lambda p: st.fixed_dictionaries({"x": st.integers(0, 10**6)}),
+              evaluate=ev)
+    profile = Profile("to", max_examples=12, runs=1, database=False, target=False, device="cpu",
+                      example_timeout=0.2)
+    t0 = time.perf_counter()
+    out = falsify_claim(c, profile)
+    assert time.perf_counter() - t0 < 12 * 0.2 + 5
+    assert out.examples == 12                                    # every example ran: none hung the run
+    timeouts = out.reasons.get("timeout", 0)
+    assert timeouts == out.inconclusive > 0 and out.passed == 12 - timeouts
+    assert out.verdict is (Verdict.INCONCLUSIVE if timeouts > 0.2 * 12 else Verdict.HELD)
+
+
+# ---------------------------------------------------------------- 4. determinism
+
+def test_two_runs_with_seed_7_give_identical_margins(tmp_path):
+    margins = []
+    for k in range(2):
+        store = tmp_path / f"s{k}.sqlite"
+        rc, out, err = cli("falsify", "jang2024.lemma_l2_origin", "kim2025.k5_origin", "jang2024.nc_f*",
+                           "--profile", "ci", "--seed", 7, "--json", "--results", store)
+        assert rc == 0, err
+        db = sqlite3.connect(store)
+        margins.append(db.execute("SELECT claim_id, origin, drawn, status, margin FROM examples ORDER BY id").fetchall())
+        db.close()
+        doc = json.loads(out)
+        margins[-1].append(tuple((s["id"], s["verdict"], s["worst_margin"]) for s in doc["claims"]))
+    assert len(margins[0]) > 10 and margins[0] == margins[1]

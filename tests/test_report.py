@@ -1,0 +1,177 @@
+"""report/: the self-contained HTML report built from a results store (toy claims, no search)."""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import strategies as st
+
+from report import plots
+from report.build import build_report
+from theorems import traces as T
+from theorems.claim import Claim, Evidence
+from theorems.store import Store
+
+
+def _toy(id, kind="theorem"):
+    return Claim(id=id, paper="Toy paper (2030)", theorem=f"Theorem {id[-1]}", statement=f"statement of {id}",
+                 assumptions=f"assumptions of {id}", kind=kind, provenance="derived",
+                 strategy=lambda p: st.just({}), evaluate=lambda d, device, dtype: Evidence(1.0))
+
+
+CLAIMS = [_toy("toy.a"), _toy("toy.b"), _toy("toy.c", "control"), _toy("toy.d")]   # toy.d never runs
+
+CURVE = T.plots(T.plot("loss curve", "step", "loss", [T.series("loss", range(50), [2.0 ** -k for k in range(50)])],
+                       ylog=True, hline=1e-9),
+                T.plot("iterations vs d", "d", "iterations", [T.series("k=1", [2, 4, 8], [3, 9, 27], style="points")],
+                       xlog=True, ylog=True))
+
+
+def _summary(claim, verdict, ok, worst, run_examples, **extra):
+    s = {"id": claim.id, "paper": claim.paper, "theorem": claim.theorem, "kind": claim.kind,
+         "provenance": claim.provenance, "verdict": verdict, "ok": ok, "examples": run_examples,
+         "passed": run_examples, "failed": 0, "inconclusive": 0, "vacuous": 0, "worst_margin": worst,
+         "seconds": 0.5, "note": "", "reasons": {}, "closest": None, "counterexample": None,
+         "artefact": None, "flaky": None}
+    s.update(extra)
+    return s
+
+
+def _record(store, run, claim, drawn, margin, traces=None, origin="search"):
+    return store.recorder(run)(claim=claim, drawn=drawn, evidence=Evidence(margin, {"m": margin}, traces=traces or {},
+                                                                          binding="cond"),
+                               seconds=0.01, device="cpu", dtype="float64", origin=origin)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    store = Store(folder / "claims.sqlite")
+    a, b, c, _ = CLAIMS
+    # run 1: toy.a held, toy.c (control) falsified with a counterexample, toy.b an artefact
+    r1 = store.start_run("ci", "cpu", 0, {})
+    ids = [_record(store, r1, a, {"i": i}, 0.1 * (i + 1), CURVE if i == 0 else None) for i in range(6)]
+    store.record_outcome(r1, _summary(a, "held", True, 0.1, 6,
+                                      closest={"drawn": {"i": 0}, "margin": 0.1, "binding": "cond",
+                                               "measured": {"m": 0.1}, "example_id": ids[0]}))
+    _record(store, r1, c, {"j": 3}, -2.0, {"adhoc": {"x": [0, 1, 2], "y": [1, 4, 9]}, "norms": [3.0, 2.0, 1.0]})
+    ce = store.export_counterexample({"claim": c.id, "drawn": {"j": 3}, "margin": -2.0, "binding": "cond",
+                                      "measured": {"m": -2.0}, "seed": 0, "device": "cpu", "dtype": "float64",
+                                      "versions": {}, "reverified": {"dtype": "float64", "margin": -2.0}})
+    store.record_outcome(r1, _summary(c, "falsified", True, -2.0, 1, counterexample=ce))
+    _record(store, r1, b, {"k": 1}, 0.3)
+    artefact = {"claim": b.id, "drawn": {"k": 9}, "seed": 0,
+                "search": {"device": "cpu", "dtype": "float32", "status": "fail", "margin": -1e-3},
+                "reverified": {"device": "cpu", "dtype": "float64", "status": "pass", "margin": 0.25}}
+    store.record_outcome(r1, _summary(b, "inconclusive", True, 0.3, 1, artefact=artefact,
+                                      note="numerical artefact: the failure did not reproduce"))
+    store.finish_run(r1)
+    # run 2 (killed: never finished): toy.a again, closer to the boundary
+    r2 = store.start_run("nightly", "cpu", 1, {})
+    for i in range(4):
+        _record(store, r2, a, {"i": i}, 0.01 * (i + 1), CURVE if i == 0 else None)
+    # no example id in the summary: the report finds the run's worst example itself
+    store.record_outcome(r2, _summary(a, "held", True, 0.01, 4, closest={"drawn": {"i": 0}, "margin": 0.01}))
+    store.db.execute("UPDATE runs SET status = 'incomplete' WHERE id = ?", (r2,))
+    out = build_report(store, CLAIMS, folder / "report.html")
+    store.close()
+    return out.read_text(encoding="utf-8")
+
+
+class _Doc(HTMLParser):
+    def __init__(self, text):
+        super().__init__()
+        self.tags, self.ids, self.rows, self.details, self.svg_text = Counter(), [], [], [], []
+        self.external = []
+        self._in_svg_text = False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags[tag] += 1
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "tr" and "data-id" in a:
+            self.rows.append(a["data-id"])
+        if tag == "details" and "claim" in (a.get("class") or ""):
+            self.details.append(a["id"])
+        for k in ("src", "href", "xlink:href"):
+            v = a.get(k) or ""
+            if v and not v.startswith("#"):
+                self.external.append((tag, k, v))
+        if tag == "link":
+            self.external.append((tag, "link", a.get("href")))
+        self._in_svg_text = tag == "text"
+
+    def handle_data(self, data):
+        if self._in_svg_text:
+            self.svg_text.append(data)
+
+
+def test_report_is_one_offline_file(report):
+    doc = _Doc(report)
+    assert report.lstrip().lower().startswith("<!doctype html")
+    assert doc.external == []                  # no CDN, no linked files: everything inline
+    assert doc.tags["script"] == 1 and doc.tags["img"] == 0
+    assert len(doc.ids) == len(set(doc.ids)), [i for i, n in Counter(doc.ids).items() if n > 1]
+
+
+def test_table_and_sections_name_every_claim(report):
+    doc = _Doc(report)
+    assert doc.rows == [c.id for c in CLAIMS]
+    assert doc.details == [c.id for c in CLAIMS]
+    for c in CLAIMS:
+        assert c.statement in report and c.assumptions in report
+    assert "Not run yet" in report            # toy.d
+
+
+def test_plots_are_inline_svg_with_the_traces(report):
+    doc = _Doc(report)
+    # toy.a: margin distribution, history, two trace plots; toy.b: margins; toy.c: margins + 2 ad-hoc traces
+    assert doc.tags["svg"] >= 8
+    text = " ".join(doc.svg_text)
+    for title in ("loss curve", "iterations vs d", "adhoc", "norms", "worst margin", "margin (≥ 0"):
+        assert title in text, title
+
+
+def test_counterexample_artefact_closest_history_and_runs(report):
+    assert "lora-claims reproduce " in report and "toy.c-" in report        # the exported file's command
+    assert "Numerical artefact" in report and "float32" in report and "tighter tolerances" in report
+    assert "Closest approach" in report
+    assert re.search(r"history \(2 runs\)", report)
+    runs = report[report.index('<table id="runs"'):]
+    assert "incomplete" in runs and "nightly" in runs
+    assert re.search(r'<td class="num">4</td><td class="num">', runs)      # examples of run 2
+
+
+def test_plot_functions_tolerate_odd_traces():
+    assert plots.trace_specs(None) == [] and plots.trace_specs({"note": "text", "flag": True}) == []
+    assert plots.trace_plot({"title": "empty", "series": []}, "s") is None
+    svg = plots.trace_plot(T.plot("gaps", "x", "y", [T.series("a", [1, 2, 3], [1.0, float("nan"), 3.0])],
+                                  xlog=True, ylog=True), "s1")
+    assert svg.startswith("<svg") and 'id="s1-' in svg
+    assert plots.margin_distribution([], "m") is None
+    wide = plots.margin_distribution([-1e-6, 1e-9, 1.0, 1e4], "m2")      # symlog axis for a wide range
+    assert wide.startswith("<svg")
+    assert plots.history_plot([{"run": 1, "verdict": "held", "worst_margin": 0.1}], "h") is None
+
+
+def test_report_of_a_real_run_draws_claim_traces(tmp_path):
+    """The closest approach of a real claim that emits plot traces is drawn (kim2025.k6 traces GD)."""
+    from theorems.claim import get
+    from theorems.profiles import PROFILES
+    from theorems.runner import run_and_record
+    c = get("kim2025.k6_saddle_escape")
+    store = Store(tmp_path / "s.sqlite")
+    run = store.start_run("ci", "cpu", 0, {})
+    out, summary = run_and_record(c, PROFILES["ci"], "cpu", 0, store, run)
+    specs = plots.trace_specs(store.traces(summary["closest"]["example_id"]))
+    html = build_report(store, [c], tmp_path / "r.html").read_text(encoding="utf-8")
+    store.close()
+    assert specs, "kim2025.k6_saddle_escape no longer emits plot traces"
+    text = " ".join(_Doc(html).svg_text)
+    for spec in specs:
+        assert spec["title"] in text
