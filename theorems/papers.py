@@ -3,3 +3,4 @@ from . import jang2024  # noqa: F401
 from . import kim2025  # noqa: F401
 from . import xu2025  # noqa: F401
 from . import dayi2024  # noqa: F401
+from . import realnet  # noqa: F401

@@ -1,0 +1,59 @@
+"""Hypothesis strategies for NTK instances built from real small networks (issue 9), as JSON-able dicts.
+
+A draw is ``{"arch": {kind, d_in, width, K, [ff], seed}, "layer", "N", "loss", "lam_frac", "seed",
+"batch", ["r"], ["inits"]}``: the network is rebuilt and pretrained from ``arch`` alone (cached per arch),
+the N data points come from ``seed``.  Preconditions by construction: the adapted layer's (m, n) are
+both >= r_max(KN) + 2 (so Theorem 3.1's bound is not vacuous), cross-entropy gets K >= 2, and
+lam = lam_frac * sigma_max(grad L(0)) < sigma_max(grad L(0)) so the optimum is non-zero.
+Architecture seeds come from a small set so pretrained networks are reused across examples.
+"""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from theorems.numerics.ntk_features import ADAPTABLE, layer_shape
+
+from .ntk import SEEDS, log_uniform
+from .ntk_instances import r_max
+
+ARCH_SEEDS = st.integers(0, 3)
+WIDTH_CAP = 16
+
+
+@st.composite
+def realnet_draws(draw, profile, *, kinds=("mlp", "transformer"), losses=("sq", "ce"),
+                  lam_frac_exp=(-1.5, -0.3), zero_lam=False, r_rule=None, inits=False):
+    """One real-network NTK family; ``r_rule(KN, draw)`` picks the LoRA rank when the claim trains;
+    ``zero_lam`` allows lam = 0 (squared loss only)."""
+    kind = draw(st.sampled_from(kinds))
+    loss = draw(st.sampled_from(losses))
+    N = draw(st.integers(1, 4))
+    K = draw(st.integers(2 if loss == "ce" else 1, 3))
+    lo = r_max(N * K) + 2
+    hi = min(WIDTH_CAP, max(lo, int(profile.get("max_dim", 12))))
+    layer = draw(st.sampled_from(ADAPTABLE[kind]))
+    width = draw(st.integers(lo, hi))
+    # the adapted layer's input dimension is d_in only for the MLP's first layer
+    d_in = draw(st.integers(lo if layer == "l0" else 2, hi))
+    arch = {"kind": kind, "d_in": d_in, "width": width, "K": K, "seed": draw(ARCH_SEEDS)}
+    if kind == "transformer":
+        arch["ff"] = draw(st.integers(lo, hi))
+    zero = zero_lam and loss == "sq" and draw(st.booleans())
+    d = {"arch": arch, "layer": layer, "N": N, "loss": loss,
+         "lam_frac": 0.0 if zero else draw(log_uniform(*lam_frac_exp)),
+         "seed": draw(SEEDS), "batch": min(2, int(profile.get("batch", 1)))}
+    if r_rule is not None:
+        d["r"] = r_rule(N * K, draw)
+    if inits:
+        d["inits"] = min(4, int(profile.get("inits", 5)))
+    return d
+
+
+def peft_draws(profile, *, inits=("default", "gaussian", "pissa")):
+    """A network to wrap with peft: arch, adapted layer, LoRA rank r < min(m, n), lora_alpha, init."""
+    def finish(d):
+        return st.fixed_dictionaries({
+            "r": st.integers(1, min(layer_shape(d["arch"], d["layer"])) - 1), "lora_alpha": st.sampled_from([1, 4, 8, 16]),
+            "init": st.sampled_from(inits), "seed": SEEDS}).map(lambda e: {**d, **e})
+    base = realnet_draws(profile).map(lambda d: {k: d[k] for k in ("arch", "layer", "N", "lam_frac")})
+    return base.flatmap(finish)

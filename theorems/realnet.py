@@ -1,0 +1,278 @@
+"""Jang, Lee, Ryu (2024) re-checked on real Jacobians (issue 9): claims ``realnet.*``.
+
+Gaussian G are the theorems' home ground; here G is the Jacobian of a small pretrained torch network
+(an MLP or a one-block transformer, theorems/numerics/ntk_features.py) w.r.t. one adapted weight matrix.
+The same numerics as jang2024 decide every claim (convex oracle, Barvinok-Pataki reduction, multistart +
+SOSP test + certificate).  What the real Jacobians satisfy of the theorems' assumptions is measured and
+put in the evidence: KN vs the rank bound, the rank of the features, the linearisation error of the
+network itself at the optimum, and Kim et al.'s alpha, beta and regime (theorems/numerics/kim_constants).
+The peft claims live in theorems/realnet_peft.py.
+"""
+from __future__ import annotations
+
+import functools
+import json
+
+import torch
+
+from strategies.ntk_instances import r_max, r_no_spurious
+from strategies.realnet import realnet_draws
+
+from .claim import Claim, Evidence, NumericalFailure, register, tol_margin
+from .jang2024 import CERT_TOL, SCALES, VALUE_TOL, _interpolant
+from .numerics import ntk_features as nf
+from .numerics.convex_oracle import convex_optimum, nuclear_norm
+from .numerics.kim_constants import bracket
+from .numerics.landscape import lam_at_ratio, probe
+from .numerics.lora import LoRAObjective, balanced_factors
+from .numerics.rank_reduction import reduce_rank
+
+PAPER = "Jang, Lee, Ryu 2024 (ICML), arXiv 2402.11867 -- on real network Jacobians"
+NTK_NOTE = ("NTK regime assumed: the linearisation is exact for the risk built from G (the NTK model), not "
+            "for the network itself; its error at the convex optimum is measured (linearisation_rel_err).")
+ASSUMPTIONS = ("G = d outputs / d W at the pretrained W0 of a small MLP or one-block transformer (torch.func, "
+               "float64); N <= 4, K <= 3; both dims of the adapted layer >= r_max(KN) + 2; squared loss on a "
+               "shifted teacher's outputs or cross-entropy on its argmax; lam = lam_frac sigma_max(grad L(0)).")
+
+
+# ---------------------------------------------------------------- instances (cached per drawn dict)
+
+def _key(drawn, device, dtype):
+    return json.dumps(drawn, sort_keys=True), str(device), str(dtype).split(".")[-1]
+
+
+def _unkey(key):
+    return json.loads(key[0]), torch.device(key[1]), getattr(torch, key[2])
+
+
+def instance(drawn, device, dtype):
+    """(NTKRisk, lam) of the drawn real-network instance (batch rows = independent data sets), in unit
+    scale (``nf.unit_scale``: an exact reparametrisation, so absolute tolerances mean the same on every
+    network); lam = lam_frac ||grad L(0)||_2 = lam_frac."""
+    return _scaled(drawn, device, dtype)[:2]
+
+
+def _scaled(drawn, device, dtype):
+    raw = nf.ntk_risk(drawn["arch"], drawn["layer"], drawn["N"], drawn["loss"], drawn["seed"],
+                      drawn.get("batch", 1), device=device, dtype=dtype)
+    loss, u = nf.unit_scale(raw)
+    return loss, lam_at_ratio(loss, drawn["lam_frac"]), u
+
+
+@functools.lru_cache(maxsize=8)
+def _oracle(key):
+    loss, lam = instance(*_unkey(key))
+    if not bool((lam > 0).all()):
+        return loss, lam, None
+    opt = convex_optimum(loss, lam)
+    if not bool(opt.converged.all()):
+        raise NumericalFailure(f"convex oracle did not converge (residual {float(opt.residual.max()):.2e})")
+    return loss, lam, opt
+
+
+@functools.lru_cache(maxsize=8)
+def _trained(key):
+    drawn, device, dtype = _unkey(key)
+    loss, lam, _ = _oracle(key)
+    obj = LoRAObjective(loss, lam, drawn.get("r") or r_no_spurious(drawn["N"] * drawn["arch"]["K"]))
+    return obj, probe(obj, SCALES, drawn.get("inits", 4), seed=drawn["seed"] + 2)
+
+
+def oracle(drawn, device, dtype):
+    return _oracle(_key(drawn, device, dtype))
+
+
+def trained(drawn, device, dtype):
+    return _trained(_key(drawn, device, dtype))
+
+
+# ---------------------------------------------------------------- measured assumptions
+
+def linearisation_error(drawn, delta: torch.Tensor) -> float:
+    """max_b ||net(W0 + delta_b)(X_b) - (f0 + G delta_b)|| / max(||G delta_b||, 1e-12): how far the network
+    is from its NTK model at delta (0 = exactly linear)."""
+    arch, layer = drawn["arch"], drawn["layer"]
+    net = nf.pretrained(arch)
+    params = {k: v for k, v in net.named_parameters()}
+    W0 = params[layer + ".weight"]
+    worst = 0.0
+    for b in range(delta.shape[0]):
+        X = nf.inputs(arch, drawn["N"], drawn["seed"] + b)
+        G, f0 = nf.jacobian(net, layer, X)
+        d = delta[b].to("cpu", torch.float64)
+        lin = (G * d).sum(dim=(-2, -1))
+        out = torch.func.functional_call(net, {**params, layer + ".weight": W0 + d}, (X,))
+        worst = max(worst, float((out - f0 - lin).norm() / lin.norm().clamp_min(1e-12)))
+    return worst
+
+
+def assumptions(drawn, device, dtype) -> dict:
+    """What the real Jacobians satisfy: Jang's counts, feature ranks, NTK error, Kim's constants (row 0)."""
+    loss, lam, opt = oracle(drawn, device, dtype)
+    KN = loss.N * loss.K
+    ranks = torch.linalg.matrix_rank(loss.G.flatten(0, 2).double(), rtol=1e-9)
+    meas = {"KN": KN, "r_max": r_max(KN), "m": loss.m, "n": loss.n, "lam": lam.tolist(),
+            "rank_Gmat": torch.linalg.matrix_rank(loss.Gmat.double(), rtol=1e-9).tolist(),
+            "max_rank_G_ik": int(ranks.max()), "positions": nf.positions(drawn["arch"]),
+            "feature_norm": float(loss.G.flatten(3).norm(dim=3).max())}
+    if opt is None:
+        return meas
+    meas["oracle_rank"] = opt.rank.tolist()
+    meas["linearisation_rel_err"] = linearisation_error(drawn, opt.delta * _scaled(drawn, device, dtype)[2].view(-1, 1, 1))
+    k = bracket(loss.take(torch.tensor([0], device=loss.device)).hess(opt.delta[:1])[0].cpu(), opt.delta[0].cpu())
+    meas.update({f"kim_{name}": v for name, v in k.items()})
+    return meas
+
+
+def _events(drawn, meas=None):
+    ev = [f"arch={drawn['arch']['kind']}", f"layer={drawn['layer']}", f"loss={drawn['loss']}"]
+    if meas and "kim_regime" in meas:
+        ev.append(f"kim_regime={meas['kim_regime']}")
+    return ev
+
+
+# ---------------------------------------------------------------- Theorem 3.1
+
+def eval_thm3_1(drawn, device, dtype):
+    """Barvinok-Pataki reduction of a global minimiser (the convex optimum; lam = 0: a full-rank
+    interpolant) to rank <= r_max(KN), outputs, objective and (not increased) nuclear norm kept."""
+    loss, lam, opt = oracle(drawn, device, dtype)
+    if opt is not None:
+        deltas = opt.delta
+    else:
+        deltas = torch.stack([_interpolant(loss.take(torch.tensor([b])), drawn["seed"] + b, dtype)
+                              for b in range(loss.batch)]).to(device, dtype)
+    bound = r_max(loss.N * loss.K)
+    per = {"rank <= r_max": [], "outputs kept": [], "nuclear not increased": [], "objective kept": []}
+    meas = {"rank_before": [], "rank_after": []}
+    for b in range(loss.batch):
+        red = reduce_rank(loss.G[b].double(), balanced_factors(deltas[b:b + 1].double(), min(loss.m, loss.n))[0])
+        d2 = (red.Y[: loss.m] @ red.Y[loss.m:].T).unsqueeze(0).to(device, dtype)
+        lb, l_b = loss.take(torch.tensor([b], device=loss.device)), float(lam[b])
+        H1 = float(lb.value(deltas[b:b + 1]) + l_b * nuclear_norm(deltas[b:b + 1]))
+        H2 = float(lb.value(d2) + l_b * nuclear_norm(d2))
+        out_err = red.output_error / max(1.0, float(red.outputs_before.abs().max()))
+        per["rank <= r_max"].append((bound - red.rank) / max(1, bound))
+        per["outputs kept"].append(tol_margin(out_err, 1e-10))
+        per["nuclear not increased"].append(
+            tol_margin((red.nuclear_after - red.nuclear_before) / max(1e-300, red.nuclear_before), 1e-10))
+        per["objective kept"].append(tol_margin((H2 - H1) / (1 + abs(H1)), 1e-10))
+        meas["rank_before"].append(red.initial_rank)
+        meas["rank_after"].append(red.rank)
+    meas.update(assumptions(drawn, device, dtype))
+    return Evidence.from_margins({k: min(v) for k, v in per.items()}, meas,
+                                 events=_events(drawn, meas) + [f"lam0={opt is None}"])
+
+
+register(Claim(
+    id="realnet.thm3_1", paper=PAPER, theorem="Theorem 3.1 (real Jacobians)",
+    statement="On the NTK model of a real pretrained network: a global minimiser of rank r with r(r+1)/2 <= KN "
+              "exists.  Checked constructively as in jang2024.thm3_1: Barvinok-Pataki steps take the convex "
+              "optimum (lam > 0) or a full-rank interpolant (lam = 0) to rank <= r_max(KN), keeping every output "
+              "and the objective, the nuclear norm not increased.",
+    assumptions=ASSUMPTIONS + "  lam = 0 only with the squared loss.",
+    kind="theorem", provenance="paper-2nd",
+    strategy=lambda p: realnet_draws(p, zero_lam=True), evaluate=eval_thm3_1, notes=NTK_NOTE))
+
+
+# ---------------------------------------------------------------- Section 4 and value agreement
+
+def _certified(drawn, device, dtype):
+    obj, ep = trained(drawn, device, dtype)
+    meas = dict(ep.summary(), r=obj.r)
+    meas.update(assumptions(drawn, device, dtype))
+    return obj, ep, ep.certified, meas
+
+
+def eval_no_spurious(drawn, device, dtype):
+    """Every certified SOSP at r(r+1)/2 > KN passes the global certificate sigma_max(M) <= lam."""
+    obj, ep, c, meas = _certified(drawn, device, dtype)
+    if not bool(c.any()):
+        return Evidence.inconclusive("no end point is a certified SOSP", meas)
+    excess = float(ep.cert.excess()[c].max())
+    meas["max_sigma_ratio_minus_1"] = excess
+    return Evidence.from_margins({"sigma_max(M) <= lam": tol_margin(excess, CERT_TOL)}, meas,
+                                 events=_events(drawn, meas))
+
+
+def _value_gaps(drawn, device, dtype):
+    """(F - H*) / (VALUE_TOL (1 + |H*|)) at the certified SOSPs, and the measured quantities."""
+    obj, ep, c, meas = _certified(drawn, device, dtype)
+    _, _, opt = oracle(drawn, device, dtype)
+    H = opt.value[ep.instance]
+    gap = (ep.value - H)[c]
+    meas.update(max_gap=float(gap.abs().max()) if bool(c.any()) else None,
+                max_sigma_ratio=float(ep.cert.sigma_ratio[c].max()) if bool(c.any()) else None)
+    return gap / (VALUE_TOL * (1 + H[c].abs())), meas
+
+
+def eval_value_agreement(drawn, device, dtype):
+    rel, meas = _value_gaps(drawn, device, dtype)
+    if rel.numel() == 0:
+        return Evidence.inconclusive("no end point is a certified SOSP", meas)
+    return Evidence.from_margins({"|F - H*| <= 1e-8 (1 + |H*|)": float(1 - rel.abs().max())}, meas,
+                                 events=_events(drawn, meas))
+
+
+register(Claim(
+    id="realnet.sec4_no_spurious", paper=PAPER, theorem="Section 4 (no spurious local minima; real Jacobians)",
+    statement="On the NTK model of a real pretrained network, with r the smallest rank such that r(r+1)/2 > KN, "
+              "every second-order stationary point of F_lam reached from random inits (scales 0.01, 1, 3) is a "
+              "global minimiser: sigma_max(M) <= lam (1 + 1e-4).  Kim et al.'s alpha, beta and regime of the "
+              "same risk are measured (kim_*).",
+    assumptions=ASSUMPTIONS + "  No perturbation P (real Jacobians are not generic by construction).",
+    kind="theorem", provenance="paper-2nd",
+    strategy=lambda p: realnet_draws(p, inits=True), evaluate=eval_no_spurious, notes=NTK_NOTE))
+
+register(Claim(
+    id="realnet.c4_value_agreement", paper=PAPER, theorem="Sections 3-4 (value of LoRA = convex optimum; real Jacobians)",
+    statement="On the NTK model of a real pretrained network, above the rank threshold every SOSP value "
+              "F_lam(A, B) equals min_delta L(delta) + lam ||delta||_* (accelerated proximal gradient oracle) "
+              "within 1e-8 (1 + |H*|).",
+    assumptions=ASSUMPTIONS + "  r = smallest rank with r(r+1)/2 > KN.",
+    kind="theorem", provenance="derived",
+    strategy=lambda p: realnet_draws(p, inits=True), evaluate=eval_value_agreement, notes=NTK_NOTE))
+
+
+def eval_rank_below(drawn, device, dtype):
+    """Mutant: 'every SOSP is global at any LoRA rank' -- at r = 1 below the threshold, on real G."""
+    rel, meas = _value_gaps(drawn, device, dtype)
+    if rel.numel() == 0:
+        return Evidence.inconclusive("no end point is a certified SOSP", meas)
+    return Evidence.from_margins({"every SOSP global": float(1 - rel.max())}, meas, events=_events(drawn, meas))
+
+
+register(Claim(
+    id="realnet.nc_rank_below", paper=PAPER, theorem="NC-B on real Jacobians (rank below threshold)",
+    statement="MUTANT: 'F_lam has no spurious local minima for any LoRA rank r' at r = 1.  When the convex "
+              "optimum of a real network's NTK risk has rank >= 2, every rank-1 SOSP misses it: its value lies "
+              "above H* = min L + lam ||.||_* (a lower bound for every LoRA point), so the same value-agreement "
+              "harness must falsify the mutant.",
+    assumptions=ASSUMPTIONS + "  r = 1; lam_frac in [0.01, 0.1] so that the optimum has rank >= 2 when KN >= 2.",
+    kind="control", provenance="derived",
+    strategy=lambda p: realnet_draws(p, inits=True, lam_frac_exp=(-2.0, -1.0), r_rule=lambda KN, draw: 1),
+    evaluate=eval_rank_below, notes=NTK_NOTE))
+
+
+# ---------------------------------------------------------------- feature structure
+
+def eval_feature_rank(drawn, device, dtype):
+    """Chain rule: G_ik = sum over positions t of g_t h_t^T, so rank G_ik <= #positions (1 for an MLP layer)."""
+    loss, _ = instance(drawn, device, dtype)
+    s = torch.linalg.svdvals(loss.G.flatten(0, 2).double())
+    ranks = (s > 1e-10 * s[:, :1].clamp_min(1e-300)).sum(dim=1)
+    bound = nf.positions(drawn["arch"])
+    meas = {"max_rank_G_ik": int(ranks.max()), "positions": bound,
+            "max_tail_sv_ratio": float((s[:, bound:] / s[:, :1].clamp_min(1e-300)).max()) if s.shape[1] > bound else 0.0}
+    return Evidence.from_margins({"rank G_ik <= positions": (bound - int(ranks.max())) / bound}, meas,
+                                 events=_events(drawn))
+
+
+register(Claim(
+    id="realnet.feature_rank", paper=PAPER, theorem="NTK features of a linear layer (chain rule)",
+    statement="For an adapted weight W used as h_t -> W h_t at T positions, every feature G_ik = d z_ik / dW = "
+              "sum_t (d z_ik / d(W h_t)) h_t^T has rank <= T: rank 1 for an MLP layer, <= 3 for the transformer's "
+              "q, k, v, o, up layers (3 tokens).  This is why KN, not mn, limits what real Jacobians can express.",
+    assumptions=ASSUMPTIONS + "  Numerical rank: singular values > 1e-10 sigma_1.",
+    kind="lemma", provenance="derived",
+    strategy=lambda p: realnet_draws(p), evaluate=eval_feature_rank))
