@@ -211,3 +211,28 @@ def test_select_controls(registered):
         pytest.skip("no controls registered")
     for cid in controls:
         assert claims.select([cid])[0].is_control
+
+
+# ---------------------------------------------------------------- every claim can be seen to fail
+
+def test_only_controls_guard_claims():
+    with pytest.raises(ValueError, match="only a control"):
+        _toy(guards=("toy.other",))
+    assert _toy(kind="control", guards=("toy.other",)).metadata()["guards"] == ["toy.other"]
+
+
+def test_every_theorem_and_lemma_is_guarded_by_a_control(registered):
+    """Each non-control claim names at least one control (a mutant of its statement or numerics) that the
+    same harness must falsify: a check that no mutant can break would be a check that cannot fail."""
+    ids = {c.id for c in registered}
+    guarded = {}
+    for c in registered:
+        for g in c.guards:
+            assert g in ids, f"{c.id} guards unknown claim {g}"
+            assert not claims.get(g).is_control, f"{c.id} guards another control {g}"
+            guarded.setdefault(g, []).append(c.id)
+    unguarded = sorted(c.id for c in registered if not c.is_control and c.id not in guarded)
+    assert not unguarded, f"claims without a control that shows they can fail: {unguarded}"
+    for c in registered:
+        if c.is_control:
+            assert c.guards, f"control {c.id} does not say which claim it guards"

@@ -113,10 +113,13 @@ class Claim:
     examples: tuple = ()                        # explicit drawn dicts replayed every run (curated)
     notes: str = ""
     expected: str | None = None                 # for controls: what falsifies the mutant
+    guards: tuple = ()                          # for controls: ids of the claims whose check it shows can fail
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"{self.id}: kind must be one of {KINDS}")
+        if self.guards and self.kind != "control":
+            raise ValueError(f"{self.id}: only a control guards other claims")
         if self.provenance not in PROVENANCES:
             raise ValueError(f"{self.id}: provenance must be one of {sorted(PROVENANCES)}")
 
@@ -127,7 +130,7 @@ class Claim:
     def metadata(self) -> dict:
         return {"id": self.id, "paper": self.paper, "theorem": self.theorem, "kind": self.kind,
                 "provenance": self.provenance, "statement": self.statement,
-                "assumptions": self.assumptions, "notes": self.notes}
+                "assumptions": self.assumptions, "notes": self.notes, "guards": list(self.guards)}
 
 
 _REGISTRY: dict[str, Claim] = {}

@@ -15,6 +15,7 @@ from strategies.ntk_instances import (feature_dataset, r_max, r_no_spurious, ran
                                       symmetric_perturbation, tightness_family)
 
 from .claim import Claim, Evidence, NumericalFailure, register, tol_margin
+from .numerics.certificate import certificate
 from .numerics.convex_oracle import convex_optimum, nuclear_norm
 from .numerics.landscape import lam_at_ratio, origin_margins, probe
 from .numerics.lora import LoRAObjective, balanced_factors
@@ -231,15 +232,23 @@ register(Claim(
     strategy=_origin_draws, evaluate=eval_origin))
 
 
-def eval_rank_deficient(drawn, device, dtype):
-    """L2: a rank-deficient SOSP (rank Y < r) is a global minimiser, whatever r."""
+def eval_rank_deficient(drawn, device, dtype, first_order=False):
+    """L2: a rank-deficient SOSP (rank Y < r) is a global minimiser, whatever r.
+
+    ``first_order`` (control) drops the second-order condition: the origin (rank 0, always stationary)
+    then joins the candidates, and it is global only when lam >= sigma_max(grad L(0))."""
     obj, ep = trained(drawn, device, dtype)
     meas = ep.summary()
     deficient = ep.certified & (ep.rank < obj.r)
     meas["rank_deficient_sosp"] = int(deficient.sum())
-    if not bool(deficient.any()):
+    if not bool(deficient.any()) and not first_order:
         return Evidence.vacuously("no rank-deficient certified SOSP among the end points", meas)
-    excess = float(ep.cert.excess()[deficient].max())
+    excess = float(ep.cert.excess()[deficient].max()) if bool(deficient.any()) else -1.0
+    if first_order:
+        Y0 = torch.zeros(obj.batch, obj.m + obj.n, obj.r, dtype=obj.lam.dtype, device=obj.lam.device)
+        origin = float(certificate(obj, Y0).excess().max())
+        meas["origin_cert_excess"] = origin
+        excess = max(excess, origin)
     meas["max_cert_excess"] = excess
     return Evidence.from_margins({"certificate": tol_margin(excess, CERT_TOL)}, meas, events=_features(drawn))
 
@@ -258,6 +267,17 @@ register(Claim(
     kind="lemma", provenance="derived",
     strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True, r_rule=_r_above_optimum),
     evaluate=eval_rank_deficient))
+
+register(Claim(
+    id="jang2024.nc_i_first_order_rank_deficient", paper=PAPER, theorem="NC-I (L2 needs second order)",
+    statement="MUTANT: 'every rank-deficient FIRST-order stationary point is a global minimiser'.  The origin "
+              "is stationary with rank 0 < r and, for lam < sigma_max(grad L(0)), a strict saddle: L2's "
+              "certificate must reject it.",
+    assumptions="As lemma_l2_rank_deficient; lam in [1e-3, 1e-1] (below sigma_max(grad L(0)) for these "
+                "instances).", kind="control", provenance="derived",
+    guards=("jang2024.lemma_l2_rank_deficient",),
+    strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True, r_rule=_r_above_optimum),
+    evaluate=functools.partial(eval_rank_deficient, first_order=True)))
 
 
 # ---------------------------------------------------------------- C3: no spurious local minima
@@ -435,7 +455,7 @@ register(Claim(
               "terms removed.  The weight-decay minimiser fits its own sample better than the population, "
               "so the same binomial test must reject.",
     assumptions="As jang2024.c5_generalisation.",
-    kind="control", provenance="derived",
+    guards=("jang2024.c5_generalisation",), kind="control", provenance="derived",
     strategy=_generalisation_draws, evaluate=functools.partial(eval_generalisation, with_terms=False)))
 
 
@@ -468,7 +488,7 @@ register(Claim(
               "the smallest counterexample is r0 = 2, m = n = 2, N = 3.",
     assumptions="lam = f/N with f in [0.05, 0.9] (so lam < 1/N); the oracle must match the closed form "
                 "lam r0 - N lam^2 r0 / 2.",
-    kind="control", provenance="derived",
+    guards=("jang2024.thm3_1",), kind="control", provenance="derived",
     strategy=lambda p: S.tightness_draws(p), evaluate=eval_nc_a))
 
 
@@ -505,7 +525,7 @@ register(Claim(
               "every rank-r point misses the rank-r0 optimum, so certified SOSPs have a positive gap "
               "(spec: T(3), lam = 0.01, r = 1, 2: gaps ~0.147 and ~0.074, sigma_max(M)/lam ~16.7).",
     assumptions="T(r0) family, r in [1, r0 - 1], lam < 1/N.",
-    kind="control", provenance="derived",
+    guards=("jang2024.sec4_no_spurious", "jang2024.c4_value_agreement",), kind="control", provenance="derived",
     strategy=lambda p: S.tightness_draws(p, lora_rank="below", inits=True), evaluate=eval_nc_b))
 
 
@@ -540,7 +560,7 @@ register(Claim(
               "the global 0.13600) that ~40% of random inits reach; it survives a perturbation of norm 1e-4.",
     assumptions="Fixed instance; the drawn values are the init seed, the number of inits and whether a "
                 "random symmetric perturbation of norm 1e-4 is added.",
-    kind="control", provenance="derived",
+    guards=("jang2024.sec4_no_spurious",), kind="control", provenance="derived",
     strategy=lambda p: S.st.fixed_dictionaries({
         "seed": S.SEEDS, "inits": S.st.just(int(p.get("inits", 5))),
         "perturb_norm": S.st.sampled_from([0.0, 1e-4])}),
@@ -580,7 +600,7 @@ register(Claim(
               "sign-flipped M or a point moved off stationarity'.  The real certificate must reject both "
               "at every certified global minimum.",
     assumptions="Certified global minima from the C3 setting without perturbation.",
-    kind="control", provenance="derived",
+    guards=("jang2024.sec4_no_spurious",), kind="control", provenance="derived",
     strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True),
     evaluate=eval_nc_d))
 
@@ -591,7 +611,7 @@ register(Claim(
               "lam = 0 the imbalance A^T A - B^T B is conserved by gradient flow, so stationary points "
               "reached from unbalanced inits stay unbalanced; the L0 check must flag them.",
     assumptions="Squared loss, lam = 0, KN < mn so interpolating stationary points exist.",
-    kind="control", provenance="derived",
+    guards=("jang2024.lemma_l0_balance",), kind="control", provenance="derived",
     strategy=lambda p: S.ntk_draws(p, losses=("sq",), perturb=(False,), inits=True,
                                    lam_exp=(-3.0, -3.0)).map(lambda d: {**d, "lam": 0.0}),
     evaluate=functools.partial(eval_balance, residual_slack=False)))
@@ -601,7 +621,7 @@ register(Claim(
     statement="MUTANT: 'the origin is a strict saddle iff sigma_max(M(0)) > 2 lam'.  Instances with "
               "lam < sigma_max(M(0)) < 2 lam separate it from Lemma L2's threshold sigma_max(M(0)) > lam.",
     assumptions="As jang2024.lemma_l2_origin.",
-    kind="control", provenance="derived",
+    guards=("jang2024.lemma_l2_origin",), kind="control", provenance="derived",
     strategy=_origin_draws, evaluate=functools.partial(eval_origin, threshold_factor=2.0)))
 
 register(Claim(
@@ -610,6 +630,6 @@ register(Claim(
               "||Y||^2/2 while F/(2 lam) = L/(2 lam) + ||Y||^2/4, so the halved bound fails once the "
               "loss falls below lam ||A B^T||_*.",
     assumptions="As jang2024.c5_norm_bound.",
-    kind="control", provenance="derived",
+    guards=("jang2024.c5_norm_bound",), kind="control", provenance="derived",
     strategy=lambda p: S.ntk_draws(p, perturb=(False,)),
     evaluate=functools.partial(eval_norm_bound, factor=2.0)))

@@ -152,8 +152,9 @@ def _no_instance():
 
 # ---------------------------------------------------------------- K0: identities at stationary points
 
-def eval_k0(drawn, device, dtype):
-    """Reparameterisation identities and first/second-order structure at certified SOSPs."""
+def eval_k0(drawn, device, dtype, equality_everywhere=False):
+    """Reparameterisation identities and first/second-order structure at certified SOSPs.
+    ``equality_everywhere`` (control) also demands the balance EQUALITY for random (unbalanced) factors."""
     land = landscape(drawn, device, dtype, "any")
     if land is None:
         return _no_instance()
@@ -177,7 +178,11 @@ def eval_k0(drawn, device, dtype):
     s_bound = geo.S_norm[c] - (land.ends.obj.lam[c] + land.beta[c] * sig_r)
     meas.update(min_amgm_gap=float(amgm.min()), max_balance_equality=float(((half - nuc).abs() / scale).max()),
                 max_LS_RS=float(geo.LS_RS[c].max()), max_S_minus_bound=float(s_bound.max()))
+    margins = {}
+    if equality_everywhere:
+        margins["equality for random factors"] = tol_margin(float(amgm.abs().max()), 1e-6)
     return Evidence.from_margins({
+        **margins,
         "1/2(|A|^2+|B|^2) >= |AB^T|_*": float(amgm.min()) / 1e-12 + 1.0,
         "equality at balance": tol_margin(float(((half - nuc).abs() / scale).max()), 1e-6),
         "L^T S = S R = 0": tol_margin(float(geo.LS_RS[c].max()), 1e-6),
@@ -314,10 +319,11 @@ register(Claim(
 
 # ---------------------------------------------------------------- K4: several matrices (Theorem 2)
 
-def eval_k4(drawn, device, dtype):
+def eval_k4(drawn, device, dtype, all_loud=False):
     """Separable L = sum_l L_l(X_l), one LoRA per block.  A joint SOSP is a tuple of block SOSPs (the
     same start index in every block).  Special blocks must be global; a non-global joint SOSP must have a
-    generic block of rank r satisfying Theorem 1 (b)-(c) with that block's alpha_l, beta_l."""
+    generic block of rank r satisfying Theorem 1 (b)-(c) with that block's alpha_l, beta_l.
+    ``all_loud`` (control) demands the loud-failure description (a)-(c) of EVERY joint SOSP, global ones too."""
     land = landscape(drawn, device, dtype, "any")
     if land is None or land.kept < 2:   # blocks violating A1 / complementarity are left out
         return Evidence.vacuously("fewer than two blocks satisfy A1 and strict complementarity",
@@ -340,6 +346,9 @@ def eval_k4(drawn, device, dtype):
     nonglobal = cert & ~glob.all(dim=0)
     explained = ok_block.any(dim=0)
     margins["non-global => a generic block fails loudly"] = float(-(nonglobal & ~explained).sum())
+    if all_loud:
+        loud = torch.stack([tm["(a) rank = r"], tm["(b) sigma_r/sigma_r* >= 2a/b"], tm["(c) distance"]]).amin(0)
+        margins["every joint SOSP has a loud block"] = float(-(cert & ~(loud.reshape(nb, S) >= 0).any(dim=0)).sum())
     meas["joint_nonglobal"] = int(nonglobal.sum())
     return Evidence.from_margins(margins, meas, events=[f"blocks={nb}", f"mixed={len(set(special[:, 0].tolist())) > 1}"])
 
@@ -365,8 +374,9 @@ register(Claim(
 
 # ---------------------------------------------------------------- K5: implicit bias (Sec. 3.4)
 
-def eval_k5_bound(drawn, device, dtype):
-    """lam ||X*||_* <= L(0) - L(X*) (exact consequence of global optimality)."""
+def eval_k5_bound(drawn, device, dtype, attained=False):
+    """lam ||X*||_* <= L(0) - L(X*) (exact consequence of global optimality).  ``attained`` (control) claims
+    the bound is an equality (slack <= 1e-6 L(0))."""
     loss = build_loss(drawn, device, dtype)
     lam = torch.full((loss.batch,), float(drawn["lam"]), dtype=dtype, device=device)
     opt = convex_optimum(loss, lam)
@@ -375,7 +385,10 @@ def eval_k5_bound(drawn, device, dtype):
     L0 = loss.value(torch.zeros_like(opt.delta))
     gap = L0 - loss.value(opt.delta) - lam * nuclear_norm(opt.delta)
     rel = gap / L0.abs().clamp_min(1e-300)
-    return Evidence.from_margins({"lam ||X*||_* <= L(0) - L(X*)": float(rel.min()) / 1e-10 + 1.0},
+    margins = {"lam ||X*||_* <= L(0) - L(X*)": float(rel.min()) / 1e-10 + 1.0}
+    if attained:
+        margins["slack <= 1e-6 L(0)"] = tol_margin(float(rel.max()), 1e-6)
+    return Evidence.from_margins(margins,
                                  {"min_relative_slack": float(rel.min()), "L0": L0.tolist()}, events=_events(drawn))
 
 
@@ -392,9 +405,10 @@ register(Claim(
 SMALL_STARTS = 2        # STARTS[:2] are the zero and 0.01 inits; the rest are large (1, 3, 10)
 
 
-def eval_k5_soft(drawn, device, dtype):
+def eval_k5_soft(drawn, device, dtype, guarantee=False):
     """Soft claim (argued in Sec. 3.4, not proved): spurious rate from zero/small init <= from large init.
-    One-sided Fisher exact test at level 0.01; a significant excess at small init falsifies."""
+    One-sided Fisher exact test at level 0.01; a significant excess at small init falsifies.
+    ``guarantee`` (control) claims the hard version: no spurious SOSP is ever reached from zero/small init."""
     from scipy.stats import fisher_exact
 
     land = landscape(drawn, device, dtype, "generic")
@@ -411,7 +425,10 @@ def eval_k5_soft(drawn, device, dtype):
         return Evidence.vacuously("no spurious SOSP from any init", {"small": [a, b], "large": [cc, d]})
     p = float(fisher_exact([[a, b], [cc, d]], alternative="greater")[1])
     meas = {"spurious/total small init": [a, a + b], "spurious/total large init": [cc, cc + d], "p_value": p}
-    return Evidence.from_margins({"small-init spurious rate not significantly higher (p >= 0.01)": p - 0.01}, meas,
+    margins = {"small-init spurious rate not significantly higher (p >= 0.01)": p - 0.01}
+    if guarantee:
+        margins["no spurious SOSP from zero/small init"] = float(-a)
+    return Evidence.from_margins(margins, meas,
                                  events=[f"kappa={drawn.get('kappa')}"])
 
 
@@ -531,7 +548,7 @@ register(Claim(
     statement="MUTANT: 'GD started exactly at a strict saddle escapes it'.  At the origin the gradient is exactly "
               "zero, so GD never moves: the random perturbation (or random init) in the escape results is needed.",
     assumptions="As kim2025.k6_saddle_escape, started at (0, 0) with no jitter.",
-    kind="control", provenance="derived",
+    guards=("kim2025.k6_saddle_escape",), kind="control", provenance="derived",
     strategy=lambda p: KS.kim_draws(p, regime="special", families=("gquad",)).map(
         lambda d: {**d, "saddle": "origin", "steps": 300, "jitter": 0.0}),
     evaluate=eval_k6))
@@ -573,7 +590,7 @@ register(Claim(
               "quartic L(X) = phi(X_11) + 0.05||X||^2, phi(t) = (t^2-1)^2/4 - 0.2t, m = n = 3, r = 2, lam = 0.05 "
               "(alpha_hat ~ -0.056), X = t1 e1 e1^T (t1 ~ -0.754) is an SOSP of rank 1 < r, 0.364 above global.",
     assumptions="The spec's NC1 instance; drawn: the seed and size of a jitter before the Newton polish.",
-    kind="control", provenance="derived",
+    guards=("kim2025.k2_generic_dichotomy",), kind="control", provenance="derived",
     strategy=_NC1_DRAWS, evaluate=functools.partial(eval_nc1, statement="rank")))
 
 register(Claim(
@@ -581,7 +598,7 @@ register(Claim(
     statement="MUTANT: 'sigma_max(grad L(X)) <= lam certifies a global minimum' applied to the nonconvex NC1 "
               "quartic: the certificate accepts the spurious SOSP X = t1 e1 e1^T.",
     assumptions="As kim2025.nc1_rank.",
-    kind="control", provenance="derived",
+    guards=("kim2025.k1_special",), kind="control", provenance="derived",
     strategy=_NC1_DRAWS, evaluate=functools.partial(eval_nc1, statement="certificate")))
 
 
@@ -609,7 +626,7 @@ register(Claim(
     statement="MUTANT: Theorem 1's special-regime conclusion applied to the generic regime (2 alpha <= beta). "
               "Falsified by curated spurious SOSPs (kappa = 5, 100) and by random search.",
     assumptions="As kim2025.k2_generic_dichotomy.",
-    kind="control", provenance="derived",
+    guards=("kim2025.k2_generic_dichotomy",), kind="control", provenance="derived",
     strategy=lambda p: KS.kim_draws(p, regime="generic"),
     evaluate=functools.partial(eval_every_sosp_global, regime="generic"), examples=_fixtures("generic")))
 
@@ -618,7 +635,7 @@ register(Claim(
     statement="MUTANT: 'every SOSP is global whenever beta/alpha < 6' (instead of < 2).  A kappa = 5 G-quad "
               "instance with a spurious SOSP refutes it.",
     assumptions="G-quad with kappa in [1, 6).",
-    kind="control", provenance="derived",
+    guards=("kim2025.k1_special",), kind="control", provenance="derived",
     strategy=lambda p: KS.kim_draws(p, regime="generic", families=("gquad",)).map(
         lambda d: {**d, "kappa": min(d["kappa"], 5.9)}),
     evaluate=functools.partial(eval_every_sosp_global, regime="any"),
@@ -629,7 +646,7 @@ register(Claim(
     statement="MUTANT: 'a spurious SOSP has ||X|| >= ||X*||'.  False: spurious points found have smaller norm "
               "than X* (spec: 1.70 vs 1.81 at kappa = 100); the loud signals are rank r and the distance.",
     assumptions="As kim2025.k2_generic_dichotomy.",
-    kind="control", provenance="derived",
+    guards=("kim2025.k3_fails_loudly",), kind="control", provenance="derived",
     strategy=lambda p: KS.kim_draws(p, regime="generic"),
     evaluate=functools.partial(eval_spurious_property, prop="norm"), examples=_fixtures("generic")))
 
@@ -638,6 +655,41 @@ register(Claim(
     statement="MUTANT: Theorem 1 (b) with 2 alpha/beta replaced by 0.5.  In the generic regime 2 alpha/beta "
               "< 0.5 allows spurious points with sigma_r/sigma_r* below 0.5 (spec: 0.391 seen at kappa = 100).",
     assumptions="As kim2025.k2_generic_dichotomy.",
-    kind="control", provenance="derived",
+    guards=("kim2025.k3_fails_loudly",), kind="control", provenance="derived",
     strategy=lambda p: KS.kim_draws(p, regime="generic"),
     evaluate=functools.partial(eval_spurious_property, prop="ratio"), examples=_fixtures("generic")))
+
+
+# ---------------------------------------------------------------- mutants of the lemmas and of Theorem 2 / Sec. 3.4
+
+def _mutant(id_, guards, theorem, statement, strategy, evaluate, examples=()):
+    register(Claim(id=f"kim2025.{id_}", paper=PAPER, theorem=theorem, statement="MUTANT: " + statement,
+                   assumptions="As the guarded claim.", kind="control", provenance="derived",
+                   strategy=strategy, evaluate=evaluate, examples=examples, guards=(f"kim2025.{guards}",)))
+
+
+_ANY_REGIME = lambda p: KS.kim_draws(p, regime="generic") | KS.kim_draws(p, regime="special")  # noqa: E731
+_mutant("m7_equality_everywhere", "k0_identities", "M7 (balance equality for all factors)",
+        "1/2(||A||^2 + ||B||^2) = ||A B^T||_* for every factorisation, not only balanced ones.  Random factors "
+        "have a strict AM-GM gap, so K0's measurement must refute it.", _ANY_REGIME,
+        functools.partial(eval_k0, equality_everywhere=True))
+_mutant("m8_every_joint_sosp_loud", "k4_several_matrices", "M8 (Theorem 2's loud description for every SOSP)",
+        "every joint SOSP of a separable loss has a block of rank r with sigma_r >= (2 alpha_l/beta_l) "
+        "sigma_r* and the distance bound -- global ones included.  Global blocks have rank r* < r, so K4's "
+        "Theorem-1 margins must refute it.", _blocks_draws, functools.partial(eval_k4, all_loud=True))
+_mutant("m9_bias_bound_attained", "k5_bias_bound", "M9 (the ball bound is attained)",
+        "lam ||X*||_* = L(0) - L(X*) (slack <= 1e-6 L(0)).  The slack is strictly positive (e.g. 1/2 sum "
+        "(sigma_i - lam)^2 for kappa = 1), so K5's computation must refute it.", _ANY_REGIME,
+        functools.partial(eval_k5_bound, attained=True))
+_mutant("m10_zero_init_guarantee", "k5_soft_init_bias", "M10 (zero init as a guarantee)",
+        "training from the zero or small init never reaches a spurious SOSP (the hard version of Sec. 3.4's "
+        "soft argument; the spec says zero-B init is no guarantee).", _soft_draws,
+        functools.partial(eval_k5_soft, guarantee=True),
+        # found by this control's own search (seed 0): replayed first so a run need not search again
+        examples=({"family": "gquad", "m": 4, "n": 4, "r": 2, "kappa": 100.0, "target_rank": 1,
+                   "target_scale": 2.0, "lam": 0.3, "weights": "two-level", "seed": 111506, "batch": 8,
+                   "inits": 6},))
+_mutant("m11_origin_threshold", "k5_origin", "M11 (strict-saddle threshold halved)",
+        "(0, 0) is a strict saddle iff ||grad L(0)||_2 > lam / 2.  For lam between ||grad L(0)|| and "
+        "2 ||grad L(0)|| the origin is an SOSP, so K5's origin check must refute the halved threshold.",
+        _origin_draws, functools.partial(eval_k5_origin, threshold_factor=0.5))

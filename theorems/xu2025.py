@@ -71,9 +71,9 @@ def eval_imbalance(drawn, device, dtype, mutant=None):
                                  {"max_relative_drift": float(drift), "nfe": sol.nfe}, events=_events(drawn))
 
 
-def eval_monotone(drawn, device, dtype):
+def eval_monotone(drawn, device, dtype, mutant=None):
     """A2: dL/dt = -||grad L||^2 <= 0: the loss never increases along the trajectory."""
-    _, flow, sol = solved(drawn, device, dtype)
+    _, flow, sol = solved(drawn, device, dtype, mutant)
     rise = ((sol.loss[1:] - sol.loss[:-1]) / sol.loss[0].clamp_min(1e-300)).amax()
     return Evidence.from_margins({"loss non-increasing": tol_margin(float(rise), 1e-12)},
                                  {"max_relative_rise": float(rise), "final_over_initial":
@@ -82,9 +82,9 @@ def eval_monotone(drawn, device, dtype):
                                  events=_events(drawn))
 
 
-def eval_autograd(drawn, device, dtype):
+def eval_autograd(drawn, device, dtype, mutant=None):
     """A3: the analytic gradient equals autograd's."""
-    inst, flow = _flow(drawn, device, dtype)
+    inst, flow = _flow(drawn, device, dtype, mutant)
     g = torch.Generator().manual_seed(drawn["seed"] + 5)
     Z1 = torch.randn(flow.batch, flow.h, drawn["r"], generator=g, dtype=torch.float64).to(device, dtype)
     Z2 = torch.randn(flow.batch, flow.n, drawn["r"], generator=g, dtype=torch.float64).to(device, dtype)
@@ -116,27 +116,29 @@ def eval_closed_form(drawn, device, dtype, mutant=None):
                                  {"max_rel_err": err, "T": T}, events=_events(d))
 
 
-def eval_eckart_young(drawn, device, dtype):
-    """A5: Reading A with r < rank R0: lim L = 1/2 sum_{i>r} sigma_i(R0)^2 from small random init."""
+def eval_eckart_young(drawn, device, dtype, shift=0):
+    """A5: Reading A with r < rank R0: lim L = 1/2 sum_{i>r} sigma_i(R0)^2 from small random init.
+    ``shift`` (control) moves the Eckart-Young index: 1/2 sum_{i>r+shift} sigma_i^2."""
     inst, flow = _flow(drawn, device, dtype)
     s = torch.tensor(drawn["sigmas"], dtype=dtype, device=device)
     alpha, r = drawn["alphas"][0], drawn["r"]
     # past the escape time the error decays like exp(-2 (sigma_r - sigma_{r+1}) t): give it 40 e-folds
     T = float(spec_horizon(flow, alpha, r).max()) + 20.0 / float(s[r - 1] - s[r])
     sol = integrate(flow, *initial_point(drawn, inst, alpha, "random"), T, n_eval=20)
-    want = 0.5 * (s[drawn["r"]:] ** 2).sum()
-    rel = float(((sol.loss[-1] - want).abs() / want.clamp_min(1e-300)).max())
-    return Evidence.from_margins({"limit loss = Eckart-Young": tol_margin(rel, 1e-6)},
+    want = 0.5 * (s[drawn["r"] + shift:] ** 2).sum()
+    rel = float(((sol.loss[-1] - want).abs() / (0.5 * (s ** 2).sum())).max())      # relative to L(0)
+    return Evidence.from_margins({"limit loss = Eckart-Young (1e-6 of L0)": tol_margin(rel, 1e-6)},
                                  {"final_loss": sol.loss[-1].tolist(), "eckart_young": float(want)},
                                  events=_events(drawn))
 
 
-def eval_frozen_kernel(drawn, device, dtype):
-    """A6 (B'): the component of Z1 in ker U never moves."""
+def eval_frozen_kernel(drawn, device, dtype, space="kernel"):
+    """A6 (B'): the component of Z1 in ker U never moves.  ``space='row'`` (control) asks the same of the
+    component in row U, which the flow does move."""
     inst, flow, sol = solved(drawn, device, dtype)
     _, s, Vh = torch.linalg.svd(inst.U)
     rank = drawn["rank_u"]
-    K = Vh[:, rank:, :]                                                # (B, h - rank, h): rows span ker U
+    K = Vh[:, rank:, :] if space == "kernel" else Vh[:, :rank, :]      # (B, ., h): rows span ker U (row U)
     comp = torch.einsum("bkh,tbhr->tbkr", K, sol.Z1)
     move = float((comp - comp[0]).flatten(2).norm(dim=2).amax())
     start = float(comp[0].flatten(1).norm(dim=1).amax())
@@ -346,9 +348,10 @@ def _optimal_loss(inst, flow):
     return 0.5 * ((inst.R0 - P @ inst.R0) ** 2).sum(dim=(-2, -1))
 
 
-def eval_progress_matched(drawn, device, dtype):
+def eval_progress_matched(drawn, device, dtype, floor=None):
     """B4 (C1 as an upper bound): at T(alpha) = t_half(alpha) + tau_loc the excess loss does not increase as
-    alpha shrinks, and lim L = L* (no positive floor: the anti-over-claim)."""
+    alpha shrinks, and lim L = L* (no positive floor: the anti-over-claim).  ``floor`` (control: the
+    over-claim the spec warns about) replaces the limit condition by 'lim L - L* >= floor L0'."""
     inst, flow = _flow(drawn, device, dtype)
     r, alphas = min(drawn["r"], drawn["k"]), drawn["alphas"]       # the horizon's rank: that of M
     Lstar = _optimal_loss(inst, flow)
@@ -387,10 +390,12 @@ def eval_progress_matched(drawn, device, dtype):
         T.plot("excess loss at the progress-matched time T(alpha)", "alpha", "L(T(alpha)) - L*",
                [T.series(f"row {b}", alphas, excess[:, b].clamp_min(1e-300), style="points")
                 for b in range(min(excess.shape[1], 4))], xlog=True, ylog=True))
-    return Evidence.from_margins(
-        {"excess at T(alpha) non-increasing as alpha shrinks (5% slack)": float(mono),
-         "lim L = L* at alpha_min (relative 1e-8)": tol_margin(float((final[-1] / L0).max()), 1e-8)},
-        meas, traces=traces, events=_events(drawn))
+    margins = {"excess at T(alpha) non-increasing as alpha shrinks (5% slack)": float(mono)}
+    if floor is None:
+        margins["lim L = L* at alpha_min (relative 1e-8)"] = tol_margin(float((final[-1] / L0).max()), 1e-8)
+    else:
+        margins[f"lim L - L* >= {floor:g} L0 (a positive floor)"] = float(((final[-1] / L0).min() - floor) / floor)
+    return Evidence.from_margins(margins, meas, traces=traces, events=_events(drawn))
 
 
 register(Claim(
@@ -411,8 +416,9 @@ register(Claim(
     evaluate=eval_progress_matched))
 
 
-def eval_bprime_distance(drawn, device, dtype):
-    """B6 (Reading B'): the limit adapter's distance to U^+ R0 decreases with alpha; spectral init hits it."""
+def eval_bprime_distance(drawn, device, dtype, random_exact=False):
+    """B6 (Reading B'): the limit adapter's distance to U^+ R0 decreases with alpha; spectral init hits it.
+    ``random_exact`` (control) also demands that random init at the smallest alpha reaches U^+ R0 (1e-8)."""
     inst, flow = _flow(drawn, device, dtype)
     target = torch.linalg.pinv(inst.U) @ inst.R0
     tn = target.flatten(1).norm(dim=1)
@@ -429,8 +435,12 @@ def eval_bprime_distance(drawn, device, dtype):
             / tn.repeat(len(alphas) + 1)).reshape(len(alphas) + 1, B)
     rand, spec = dist[:-1], dist[-1]
     dec = ((rand[:-1] - rand[1:]) / rand[:-1].clamp_min(1e-300)).min()
+    margins = {"distance decreases with alpha": float(dec),
+               "spectral init distance <= 1e-8": tol_margin(float(spec.max()), 1e-8)}
+    if random_exact:
+        margins["random init distance <= 1e-8"] = tol_margin(float(rand[-1].max()), 1e-8)
     return Evidence.from_margins(
-        {"distance decreases with alpha": float(dec), "spectral init distance <= 1e-8": tol_margin(float(spec.max()), 1e-8)},
+        margins,
         {"alphas": drawn["alphas"], "distance_random": rand.tolist(), "distance_S1": spec.tolist()},
         events=_events(drawn), traces=T.plots(T.plot(
             "Reading B': limit adapter vs U^+ R0", "alpha", "||Z1 Z2^T - U^+ R0|| / ||U^+ R0||",
@@ -528,7 +538,7 @@ register(Claim(
     id="xu2025.n5_mutated_simulator", paper=PAPER, theorem="N5 (mutated simulator breaks A1)",
     statement="MUTANT: a simulator with a dropped factor (dZ2 = E^T U I instead of E^T U Z1) still conserves the "
               "imbalance.  The A1 check must catch the bug.",
-    assumptions="As A1.", kind="control", provenance="derived",
+    assumptions="As A1.", guards=("xu2025.a1_conserved_imbalance",), kind="control", provenance="derived",
     strategy=lambda p: XS.xu_draws(p, variant=("B",)),
     evaluate=functools.partial(eval_imbalance, mutant="drop_factor")))
 
@@ -537,7 +547,7 @@ register(Claim(
     statement="MUTANT: 'any small init reaches arbitrary precision in time T_eps'.  An init orthogonal to the "
               "top singular spaces of M lies in an invariant set of the flow: the loss stays near L0.",
     assumptions="Reading B, aligned target, wrong-subspace init (room for it by construction).",
-    kind="control", provenance="derived",
+    guards=("xu2025.b5_spectral_precision",), kind="control", provenance="derived",
     strategy=lambda p: XS.xu_draws(p, aligned=True, r_mode="eq", wrong_room=True),
     evaluate=functools.partial(eval_spectral_precision, init="N1")))
 
@@ -546,7 +556,7 @@ register(Claim(
     statement="MUTANT: 'GD with eta = 1.2/sigma_1(M) is a faithful simulation of the flow'.  The step-halving "
               "check must reject it (the ratio leaves [1.7, 2.3], or GD diverges).  (The spec's scale eta "
               "||U||^2 ||R0|| = 0.6 / 1.2 did not reproduce the failure; eta sigma_1(M) is what controls it.)",
-    assumptions="As xu2025.gd_faithful.", kind="control", provenance="derived",
+    assumptions="As xu2025.gd_faithful.", guards=("xu2025.gd_faithful",), kind="control", provenance="derived",
     strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'")),
     evaluate=functools.partial(eval_faithful, eta_scale=1.2, per="M")))
 
@@ -565,7 +575,7 @@ register(Claim(
     statement="MUTANT: 'the update aligns with the target's top direction (1 - cos < 1e-8) at t_tau whatever "
               "the pretrained factor'.  With principal angle theta > 0 between col U and the target the "
               "plateau is about mu = 1 - cos theta, so the aligned prediction must be rejected.",
-    assumptions="Reading B, rank-1 target, theta >= 0.1.", kind="control", provenance="reconstructed",
+    assumptions="Reading B, rank-1 target, theta >= 0.1.", guards=("xu2025.b3_misalignment_plateau",), kind="control", provenance="reconstructed",
     strategy=lambda p: XS.xu_draws(p, variant=("B",), aligned=False, rank_target=(1, 1)),
     evaluate=eval_misaligned_zero))
 
@@ -575,7 +585,7 @@ register(Claim(
     statement="MUTANT: 'shrinking alpha from 1e-4 to 1e-8 improves the alignment at t_tau at least 5-fold (the "
               "prototype's ratio <= 0.2)' even when sigma_1 = sigma_2.  Without a gap the top direction is not "
               "selected and the ratio stays near 1 (spec prototype 0.96).",
-    assumptions="Reading A, rank-2 target with sigma_1 = sigma_2, LoRA rank 1.", kind="control",
+    assumptions="Reading A, rank-2 target with sigma_1 = sigma_2, LoRA rank 1.", guards=("xu2025.b1_alignment_improves",), kind="control",
     provenance="reconstructed",
     strategy=lambda p: XS.xu_draws(p, variant=("A",), rank_target=(2, 2), r_range=(1, 1)).map(XS.tie_top_two),
     evaluate=functools.partial(eval_alignment, ratio_max=0.2)))
@@ -584,7 +594,47 @@ register(Claim(
     id="xu2025.n3_large_init", paper=PAPER, theorem="N3 (large init: no ln(1/alpha) phase)",
     statement="MUTANT: 'the half-loss time grows like ln(1/alpha)/(2 sigma_1(M))' for alpha in {3, 10, 30} >= "
               "sigma_1(R0).  A large init has no alignment phase, so B2's check must reject it.",
-    assumptions="As xu2025.b2_escape_time with the large alpha grid.", kind="control", provenance="reconstructed",
+    assumptions="As xu2025.b2_escape_time with the large alpha grid.", guards=("xu2025.b2_escape_time",), kind="control", provenance="reconstructed",
     strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'"), rank_target=(1, 1), r_mode="any",
                                    alpha_grids=("large",)),
     evaluate=eval_escape_time))
+
+
+# ---------------------------------------------------------------- mutants: each exact fact / claim can fail
+
+def _mutant(id_, guards, theorem, statement, strategy, evaluate, provenance="derived"):
+    register(Claim(id=f"xu2025.{id_}", paper=PAPER, theorem=theorem, statement="MUTANT: " + statement,
+                   assumptions="As the guarded claim.", kind="control", provenance=provenance,
+                   strategy=strategy, evaluate=evaluate, guards=(f"xu2025.{guards}",)))
+
+
+_ALL = ("A", "B", "B'")
+_mutant("m1_skew_flow", "a2_monotone_loss", "M1 (not a gradient flow)",
+        "a simulator with Z2' = -E^T U Z1 (a sign slip) still never increases the loss.  The flow is then a "
+        "rotation, not a gradient flow: A2's check must see the loss rise.",
+        lambda p: XS.xu_draws(p, variant=_ALL), functools.partial(eval_monotone, mutant="skew"))
+_mutant("m2_wrong_gradient", "a3_gradient_autograd", "M2 (dropped factor in the gradient)",
+        "the gradient with Z1 dropped from dZ2 equals autograd's.  A3 must catch the bug.",
+        lambda p: XS.xu_draws(p, variant=_ALL), functools.partial(eval_autograd, mutant="drop_factor"))
+_mutant("m3_closed_form_mutant", "a4_spectral_closed_form", "M3 (mutated simulator vs the closed form)",
+        "the simulator with a dropped factor still follows the logistic closed form.  A4 must reject it.",
+        lambda p: XS.xu_draws(p, aligned=True, r_mode="eq", m_gap=True),
+        functools.partial(eval_closed_form, mutant="drop_factor"))
+_mutant("m4_eckart_young_shift", "a5_eckart_young", "M4 (Eckart-Young index off by one)",
+        "the limit loss is 1/2 sum_{i>r+1} sigma_i^2.  The flow reaches 1/2 sum_{i>r} sigma_i^2, so A5's "
+        "comparison must fail.", lambda p: XS.xu_draws(p, variant=("A",), r_mode="lt"),
+        functools.partial(eval_eckart_young, shift=1))
+_mutant("m5_row_space_frozen", "a6_frozen_kernel", "M5 (the wrong subspace is frozen)",
+        "the component of Z1 in row U never moves (instead of ker U).  The flow moves it, so A6's measurement "
+        "must reject this.", lambda p: XS.xu_draws(p, variant=("B'",)),
+        functools.partial(eval_frozen_kernel, space="row"))
+_mutant("m6_positive_floor", "b4_progress_matched_error", "M6 (a positive limiting error floor)",
+        "random init leaves a positive limiting floor, lim L - L* >= 1e-6 L0 (the over-claim the spec warns "
+        "against).  Gradient flow still reaches L*, so B4's limit measurement must refute it.",
+        lambda p: XS.xu_draws(p, variant=_ALL, rank_target=(1, 1), r_mode="any"),
+        functools.partial(eval_progress_matched, floor=1e-6), provenance="reconstructed")
+_mutant("m7_random_reaches_pinv", "b6_bprime_distance", "M7 (random init reaches U^+ R0)",
+        "in Reading B' random init at alpha = 1e-3 also reaches U^+ R0 (1e-8).  Its ker-U component stays "
+        "frozen at O(sqrt(alpha)), so B6's distance must refute it.",
+        lambda p: XS.xu_draws(p, variant=("B'",), r_mode="eq", alpha_grids=("bprime",)),
+        functools.partial(eval_bprime_distance, random_exact=True), provenance="reconstructed")

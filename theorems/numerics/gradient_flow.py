@@ -38,7 +38,7 @@ import torch
 from torchdiffeq import odeint
 
 
-_MUTANTS = (None, "transpose", "drop_factor")
+_MUTANTS = (None, "transpose", "drop_factor", "skew")
 
 
 def _max_norm(x: torch.Tensor) -> torch.Tensor:
@@ -50,7 +50,9 @@ class LoRAFlow:
 
     ``mutant`` (negative control N5 of the spec): ``"transpose"`` uses U where U^T belongs in
     dZ1 (needs m == h); ``"drop_factor"`` drops Z1 in dZ2, i.e. dZ2 = E^T U I_{h x r} (= E^T U when
-    h == r).  Both break the conserved imbalance (A1) and the closed form (A4).
+    h == r).  Both break the conserved imbalance (A1) and the closed form (A4).  ``"skew"`` flips the
+    sign of dZ2 (Z2' = -E^T U Z1): a rotation-like flow that is no gradient flow, so the loss rises
+    and falls (breaks A2) while staying bounded.
     """
 
     def __init__(self, U: torch.Tensor | None, R0: torch.Tensor, variant: str = "B",
@@ -110,6 +112,8 @@ class LoRAFlow:
             dZ2 = E.transpose(-1, -2) @ self._Umul(Ir)
         else:
             dZ2 = E.transpose(-1, -2) @ self._Umul(Z1)
+        if self.mutant == "skew":
+            dZ2 = -dZ2
         return dZ1, dZ2
 
     def grad(self, Z1, Z2):
