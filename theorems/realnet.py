@@ -276,3 +276,6 @@ register(Claim(
     assumptions=ASSUMPTIONS + "  Numerical rank: singular values > 1e-10 sigma_1.",
     kind="lemma", provenance="derived",
     strategy=lambda p: realnet_draws(p), evaluate=eval_feature_rank))
+
+
+from . import realnet_peft  # noqa: E402,F401  (registers the realnet.peft_* claims)
