@@ -5,7 +5,8 @@ A draw is ``{"arch": {kind, d_in, width, K, [ff], seed}, "layer", "N", "loss", "
 the N data points come from ``seed``.  Preconditions by construction: the adapted layer's (m, n) are
 both >= r_max(KN) + 2 (so Theorem 3.1's bound is not vacuous), cross-entropy gets K >= 2, and
 lam = lam_frac * sigma_max(grad L(0)) < sigma_max(grad L(0)) so the optimum is non-zero.
-Architecture seeds come from a small set so pretrained networks are reused across examples.
+Architecture seeds come from a small set so pretrained networks are reused across examples; batch and
+inits scale with the profile (ci: 2 data sets, 4 inits per scale).
 """
 from __future__ import annotations
 
@@ -41,11 +42,11 @@ def realnet_draws(draw, profile, *, kinds=("mlp", "transformer"), losses=("sq", 
     zero = zero_lam and loss == "sq" and draw(st.booleans())
     d = {"arch": arch, "layer": layer, "N": N, "loss": loss,
          "lam_frac": 0.0 if zero else draw(log_uniform(*lam_frac_exp)),
-         "seed": draw(SEEDS), "batch": min(2, int(profile.get("batch", 1)))}
+         "seed": draw(SEEDS), "batch": min(32, max(1, int(profile.get("batch", 1)) // 2))}
     if r_rule is not None:
         d["r"] = r_rule(N * K, draw)
     if inits:
-        d["inits"] = min(4, int(profile.get("inits", 5)))
+        d["inits"] = min(20, max(2, 2 * int(profile.get("inits", 5)) // 3))
     return d
 
 

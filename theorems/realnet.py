@@ -133,26 +133,28 @@ def _events(drawn, meas=None):
 
 # ---------------------------------------------------------------- Theorem 3.1
 
-def eval_thm3_1(drawn, device, dtype):
+def eval_thm3_1(drawn, device, dtype, below_bound=False):
     """Barvinok-Pataki reduction of a global minimiser (the convex optimum; lam = 0: a full-rank
-    interpolant) to rank <= r_max(KN), outputs, objective and (not increased) nuclear norm kept."""
+    interpolant) to rank <= r_max(KN), outputs, objective and (not increased) nuclear norm kept.
+    ``below_bound``: the mutant 'rank <= r_max - 1 suffices' (reducing as far as the steps go)."""
     loss, lam, opt = oracle(drawn, device, dtype)
     if opt is not None:
         deltas = opt.delta
     else:
         deltas = torch.stack([_interpolant(loss.take(torch.tensor([b])), drawn["seed"] + b, dtype)
                               for b in range(loss.batch)]).to(device, dtype)
-    bound = r_max(loss.N * loss.K)
+    bound = r_max(loss.N * loss.K) - int(below_bound)
     per = {"rank <= r_max": [], "outputs kept": [], "nuclear not increased": [], "objective kept": []}
     meas = {"rank_before": [], "rank_after": []}
     for b in range(loss.batch):
-        red = reduce_rank(loss.G[b].double(), balanced_factors(deltas[b:b + 1].double(), min(loss.m, loss.n))[0])
+        red = reduce_rank(loss.G[b].double(), balanced_factors(deltas[b:b + 1].double(), min(loss.m, loss.n))[0],
+                          target_rank=0 if below_bound else None)
         d2 = (red.Y[: loss.m] @ red.Y[loss.m:].T).unsqueeze(0).to(device, dtype)
         lb, l_b = loss.take(torch.tensor([b], device=loss.device)), float(lam[b])
         H1 = float(lb.value(deltas[b:b + 1]) + l_b * nuclear_norm(deltas[b:b + 1]))
         H2 = float(lb.value(d2) + l_b * nuclear_norm(d2))
         out_err = red.output_error / max(1.0, float(red.outputs_before.abs().max()))
-        per["rank <= r_max"].append((bound - red.rank) / max(1, bound))
+        per["rank <= r_max"].append((bound - red.rank) / max(1, bound + int(below_bound)))
         per["outputs kept"].append(tol_margin(out_err, 1e-10))
         per["nuclear not increased"].append(
             tol_margin((red.nuclear_after - red.nuclear_before) / max(1e-300, red.nuclear_before), 1e-10))
@@ -173,6 +175,16 @@ register(Claim(
     assumptions=ASSUMPTIONS + "  lam = 0 only with the squared loss.",
     kind="theorem", provenance="paper-2nd",
     strategy=lambda p: realnet_draws(p, zero_lam=True), evaluate=eval_thm3_1, notes=NTK_NOTE))
+
+register(Claim(
+    id="realnet.nc_thm3_1_below_bound", paper=PAPER, theorem="NC-A on real Jacobians (rank r_max - 1)",
+    statement="MUTANT: 'a global minimiser of rank r_max(KN) - 1 always exists'.  With KN <= 2 (r_max = 1) it "
+              "says the origin is optimal, false whenever lam < ||grad L(0)||_2 (always here); for larger KN the "
+              "Barvinok-Pataki steps, run as far as they go, stop at rank r_max.  The same harness must falsify it.",
+    assumptions=ASSUMPTIONS + "  lam = 0 only with the squared loss.",
+    guards=("realnet.thm3_1",), kind="control", provenance="derived",
+    strategy=lambda p: realnet_draws(p, zero_lam=True),
+    evaluate=functools.partial(eval_thm3_1, below_bound=True), notes=NTK_NOTE))
 
 
 # ---------------------------------------------------------------- Section 4 and value agreement
@@ -249,19 +261,22 @@ register(Claim(
               "above H* = min L + lam ||.||_* (a lower bound for every LoRA point), so the same value-agreement "
               "harness must falsify the mutant.",
     assumptions=ASSUMPTIONS + "  r = 1; lam_frac in [0.01, 0.1] so that the optimum has rank >= 2 when KN >= 2.",
-    kind="control", provenance="derived",
+    guards=("realnet.sec4_no_spurious", "realnet.c4_value_agreement"), kind="control", provenance="derived",
     strategy=lambda p: realnet_draws(p, inits=True, lam_frac_exp=(-2.0, -1.0), r_rule=lambda KN, draw: 1),
+    examples=({"arch": {"kind": "mlp", "d_in": 3, "width": 3, "K": 1, "seed": 0}, "layer": "l0", "N": 2,
+               "loss": "sq", "lam_frac": 0.01, "seed": 0, "batch": 2, "r": 1, "inits": 4},),   # shrunk, curated
     evaluate=eval_rank_below, notes=NTK_NOTE))
 
 
 # ---------------------------------------------------------------- feature structure
 
-def eval_feature_rank(drawn, device, dtype):
-    """Chain rule: G_ik = sum over positions t of g_t h_t^T, so rank G_ik <= #positions (1 for an MLP layer)."""
+def eval_feature_rank(drawn, device, dtype, bound=None):
+    """Chain rule: G_ik = sum over positions t of g_t h_t^T, so rank G_ik <= #positions (1 for an MLP layer).
+    ``bound`` overrides #positions (the mutant 'every feature is rank 1')."""
     loss, _ = instance(drawn, device, dtype)
     s = torch.linalg.svdvals(loss.G.flatten(0, 2).double())
     ranks = (s > 1e-10 * s[:, :1].clamp_min(1e-300)).sum(dim=1)
-    bound = nf.positions(drawn["arch"])
+    bound = bound or nf.positions(drawn["arch"])
     meas = {"max_rank_G_ik": int(ranks.max()), "positions": bound,
             "max_tail_sv_ratio": float((s[:, bound:] / s[:, :1].clamp_min(1e-300)).max()) if s.shape[1] > bound else 0.0}
     return Evidence.from_margins({"rank G_ik <= positions": (bound - int(ranks.max())) / bound}, meas,
@@ -276,6 +291,15 @@ register(Claim(
     assumptions=ASSUMPTIONS + "  Numerical rank: singular values > 1e-10 sigma_1.",
     kind="lemma", provenance="derived",
     strategy=lambda p: realnet_draws(p), evaluate=eval_feature_rank))
+
+register(Claim(
+    id="realnet.nc_feature_rank_one", paper=PAPER, theorem="Mutant: every NTK feature is rank 1",
+    statement="MUTANT: 'every feature G_ik of an adapted linear layer is an outer product (rank 1)' -- true for an "
+              "MLP layer, false for a transformer layer applied at 3 token positions; the same harness must "
+              "falsify it.",
+    assumptions=ASSUMPTIONS, guards=("realnet.feature_rank",), kind="control", provenance="derived",
+    strategy=lambda p: realnet_draws(p, kinds=("transformer",)),
+    evaluate=functools.partial(eval_feature_rank, bound=1)))
 
 
 from . import realnet_peft  # noqa: E402,F401  (registers the realnet.peft_* claims)

@@ -51,9 +51,9 @@ def _events(drawn):
 
 # ---------------------------------------------------------------- merged update = s B A
 
-def eval_merged_update(drawn, device, dtype):
+def eval_merged_update(drawn, device, dtype, unscaled=False):
     """With random factors loaded into peft's layer: get_delta_weight, merge_and_unload and the wrapped
-    forward all equal W_base + s B A with s = lora_alpha / r."""
+    forward all equal W_base + s B A with s = lora_alpha / r.  ``unscaled``: the mutant W_base + B A."""
     skip = _peft_or_skip()
     if skip is not None:
         return skip
@@ -64,7 +64,7 @@ def eval_merged_update(drawn, device, dtype):
     pc.set_factors(lay, 0.5 * torch.randn(A0.shape, generator=g, dtype=torch.float64).to(dt),
                    0.5 * torch.randn(B0.shape, generator=g, dtype=torch.float64).to(dt))
     A, B, _ = pc.factors(lay)
-    expected = s * B.detach().double() @ A.detach().double()
+    expected = (1.0 if unscaled else s) * B.detach().double() @ A.detach().double()
     with torch.no_grad():
         ref = torch.func.functional_call(
             net, {**dict(net.named_parameters()), drawn["layer"] + ".weight": W_base.double() + expected}, (X,))
@@ -89,12 +89,21 @@ register(Claim(
     kind="lemma", provenance="derived",
     strategy=lambda p: peft_draws(p), evaluate=eval_merged_update))
 
+register(Claim(
+    id="realnet.nc_peft_unscaled_update", paper=PAPER, theorem="Mutant: merged update without scaling",
+    statement="MUTANT: 'peft's merged update is B A' (the scaling lora_alpha / r forgotten); the same harness must "
+              "falsify it whenever lora_alpha != r.",
+    assumptions=ASSUMPTIONS, guards=("realnet.peft_merged_update",), kind="control", provenance="derived",
+    strategy=lambda p: peft_draws(p, inits=("default", "gaussian")),
+    evaluate=functools.partial(eval_merged_update, unscaled=True)))
+
 
 # ---------------------------------------------------------------- default init is a no-op
 
-def eval_noop(drawn, device, dtype):
+def eval_noop(drawn, device, dtype, base_untouched=False):
     """At init, the wrapped network computes the pretrained network: exactly (B = 0) for the default and
-    gaussian inits, up to float32 round-off for PiSSA (W_res + s B A = W)."""
+    gaussian inits, up to float32 round-off for PiSSA (W_res + s B A = W).  ``base_untouched``: the mutant
+    'peft leaves the base weight as it was' (false for PiSSA, which stores the residual there)."""
     skip = _peft_or_skip()
     if skip is not None:
         return skip
@@ -106,6 +115,8 @@ def eval_noop(drawn, device, dtype):
     errs = {"outputs unchanged": pc.rel(out, ref),
             "W_base + delta = W": pc.rel(lay.base_layer.weight.double() + lay.get_delta_weight("default").double(),
                                          W.to(dt).double())}
+    if base_untouched:
+        errs["W_base = W"] = pc.rel(lay.base_layer.weight, W.to(dt))
     tol = 1e-15 if exact else TOL[dt]
     meas = {"lora_B_max": float(pc.factors(lay)[1].detach().abs().max()), "tol": tol, **{f"err[{k}]": v for k, v in errs.items()}}
     margins = {k: tol_margin(v, tol) for k, v in errs.items()}
@@ -122,6 +133,15 @@ register(Claim(
     assumptions=ASSUMPTIONS,
     kind="lemma", provenance="derived",
     strategy=lambda p: peft_draws(p), evaluate=eval_noop))
+
+register(Claim(
+    id="realnet.nc_peft_pissa_base_untouched", paper=PAPER, theorem="Mutant: PiSSA leaves the base weight",
+    statement="MUTANT: 'a peft adapter at init leaves the base layer's weight as it was' -- true for the default "
+              "and gaussian inits, false for PiSSA (the base layer holds W_res = W - s B A); the same harness must "
+              "falsify it.",
+    assumptions=ASSUMPTIONS, guards=("realnet.peft_init_noop",), kind="control", provenance="derived",
+    strategy=lambda p: peft_draws(p, inits=("pissa",)),
+    evaluate=functools.partial(eval_noop, base_untouched=True)))
 
 
 # ---------------------------------------------------------------- weight decay = nuclear norm
@@ -189,7 +209,7 @@ register(Claim(
               "= lora_alpha / r forgotten).  At balanced points (||A||^2 + ||B||^2)/2 = ||Delta W||_* / s, so the "
               "same harness must falsify it whenever s != 1.",
     assumptions="As realnet.peft_weight_decay_nuclear; lora_alpha in {1, 4, 16}, r above the rank threshold.",
-    kind="control", provenance="derived",
+    guards=("realnet.peft_weight_decay_nuclear",), kind="control", provenance="derived",
     strategy=_wd_draws, evaluate=functools.partial(eval_weight_decay, drop_scaling=True), notes=R.NTK_NOTE))
 
 
@@ -198,8 +218,9 @@ register(Claim(
 GAP_MIN = 1e-3       # relative singular gap sigma_r - sigma_{r+1} below which the top-r subspace is ill-posed
 
 
-def eval_pissa(drawn, device, dtype):
-    """PiSSA: ||W_res||_2 = sigma_{r+1}(W), s B A = U_r S_r V_r^T (the top-r singular part), W_res + s B A = W."""
+def eval_pissa(drawn, device, dtype, shift=0):
+    """PiSSA: ||W_res||_2 = sigma_{r+1}(W), s B A = U_r S_r V_r^T (the top-r singular part), W_res + s B A = W.
+    ``shift`` = 1 is the mutant ||W_res||_2 = sigma_r(W)."""
     skip = _peft_or_skip()
     if skip is not None:
         return skip
@@ -215,7 +236,7 @@ def eval_pissa(drawn, device, dtype):
     tol = TOL[torch.float32]
     Ur, Vr = U[:, :r], Vh[:r].T
     out_of_span = max(float((dW - Ur @ (Ur.T @ dW)).norm()), float((dW - (dW @ Vr) @ Vr.T).norm())) / float(dW.norm())
-    errs = {"||W_res||_2 = sigma_r+1": abs(float(torch.linalg.matrix_norm(res, ord=2)) - float(S[r])) / float(S[0]),
+    errs = {"||W_res||_2 = sigma_r+1": abs(float(torch.linalg.matrix_norm(res, ord=2)) - float(S[r - shift])) / float(S[0]),
             "adapter in top-r subspace": out_of_span * gap,
             "s B A = U_r S_r V_r^T": pc.rel(dW, (Ur * S[:r]) @ Vr.T),
             "W_res + s B A = W": pc.rel(res + dW, W)}
@@ -232,3 +253,10 @@ register(Claim(
                 "relative gap (sigma_r - sigma_r+1)/sigma_1, examples with gap < 1e-3 are inconclusive.",
     kind="lemma", provenance="derived",
     strategy=lambda p: peft_draws(p, inits=("pissa",)), evaluate=eval_pissa))
+
+register(Claim(
+    id="realnet.nc_peft_pissa_index", paper=PAPER, theorem="Mutant: PiSSA residual norm off by one",
+    statement="MUTANT: 'the PiSSA residual has spectral norm sigma_r(W)' (index off by one); with a singular gap "
+              ">= 1e-3 sigma_1 the same harness must falsify it.",
+    assumptions=ASSUMPTIONS, guards=("realnet.peft_pissa",), kind="control", provenance="derived",
+    strategy=lambda p: peft_draws(p, inits=("pissa",)), evaluate=functools.partial(eval_pissa, shift=1)))
