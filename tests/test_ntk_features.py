@@ -106,3 +106,19 @@ def test_rank1_extremes_bracket_the_spectrum_and_find_null_rank1_directions():
     Gm = torch.randn(m * n, m * n, generator=g, dtype=torch.float64)   # full rank: alpha_upper >= lambda_min > 0
     H = Gm.T @ Gm
     assert rank1_rayleigh(H, m, n, largest=False) >= float(torch.linalg.eigvalsh(H)[0]) - 1e-10
+
+
+def test_measured_assumptions_of_a_real_instance():
+    """KN = 6 < m + n - 1 = 9: the null space of the features holds a rank-1 direction, so alpha = 0 (generic
+    regime); the NTK model is exact at delta = 0 and the linearisation error is small for tiny updates."""
+    from theorems import realnet as R
+
+    d = {"arch": MLP, "layer": "l1", "N": 2, "loss": "sq", "lam_frac": 0.1, "seed": 0, "batch": 1}
+    meas = R.assumptions(d, torch.device("cpu"), torch.float64)
+    assert meas["kim_regime"] == "generic" and meas["KN"] == 6
+    assert meas["kim_alpha_upper"] <= 1e-10 * meas["kim_beta_lower"]
+    assert meas["kim_alpha_global"] <= meas["kim_alpha_upper"] + 1e-12
+    assert meas["kim_beta_lower"] <= meas["kim_beta_global"] + 1e-12
+    assert meas["jang_bound_nonvacuous"] and meas["max_rank_G_ik"] == 1
+    tiny = 1e-6 * torch.randn(1, 5, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert R.linearisation_error(d, tiny) < 1e-4

@@ -115,6 +115,8 @@ def assumptions(drawn, device, dtype) -> dict:
             "rank_Gmat": torch.linalg.matrix_rank(loss.Gmat.double(), rtol=1e-9).tolist(),
             "max_rank_G_ik": int(ranks.max()), "positions": nf.positions(drawn["arch"]),
             "feature_norm": float(loss.G.flatten(3).norm(dim=3).max())}
+    meas["jang_bound_nonvacuous"] = min(loss.m, loss.n) > meas["r_max"]        # Thm 3.1 says something
+    meas["constraints_independent"] = min(meas["rank_Gmat"]) == KN              # the KN outputs are independent
     if opt is None:
         return meas
     meas["oracle_rank"] = opt.rank.tolist()
@@ -141,8 +143,9 @@ def eval_thm3_1(drawn, device, dtype, below_bound=False):
     if opt is not None:
         deltas = opt.delta
     else:
-        deltas = torch.stack([_interpolant(loss.take(torch.tensor([b])), drawn["seed"] + b, dtype)
-                              for b in range(loss.batch)]).to(device, dtype)
+        cpu = instance(drawn, torch.device("cpu"), torch.float64)[0]       # lstsq's gelsd driver is CPU-only
+        deltas = torch.stack([_interpolant(cpu.take(torch.tensor([b])), drawn["seed"] + b, dtype)
+                              for b in range(cpu.batch)]).to(device, dtype)
     bound = r_max(loss.N * loss.K) - int(below_bound)
     per = {"rank <= r_max": [], "outputs kept": [], "nuclear not increased": [], "objective kept": []}
     meas = {"rank_before": [], "rank_after": []}
