@@ -385,9 +385,9 @@ def eval_progress_matched(drawn, device, dtype, floor=None):
     meas = {"alphas": alphas, "excess_at_T(alpha)": excess.tolist(), "final_excess": final.tolist(),
             "L_star": Lstar.tolist(), "tau_loc": tau_loc.tolist()}
     traces = T.plots(
-        T.plot("loss - L* (row 0): random init for several alpha, and spectral", "t", "L - L*", curves, ylog=True),
-        T.plot("alignment with the target's top direction (row 0)", "t", "log10(1 - cos(gamma1, col U Z1))", align),
-        T.plot("excess loss at the progress-matched time T(alpha)", "alpha", "L(T(alpha)) - L*",
+        T.plot("L - L*: random vs spectral init (row 0)", "t", "L - L*", curves, ylog=True),
+        T.plot("alignment with gamma1 (row 0)", "t", "log10(1 - cos(gamma1, col U Z1))", align),
+        T.plot("excess at matched progress T(alpha)", "alpha", "L(T(alpha)) - L*",
                [T.series(f"row {b}", alphas, excess[:, b].clamp_min(1e-300), style="points")
                 for b in range(min(excess.shape[1], 4))], xlog=True, ylog=True))
     margins = {"excess at T(alpha) non-increasing as alpha shrinks (5% slack)": float(mono)}
