@@ -67,17 +67,18 @@ def _num(x: float, digits: int = 3) -> float:
 
 @st.composite
 def dayi_draws(draw, profile, *, mode: str = "exact", acts=NONLINEAR, k_range=(2, 64), xi_range=(0.25, 3.0),
-               monotone: bool = False, d_range=None):
+               monotone: bool = False, d_range=None, c_modes=C_MODES):
     """One instance family as a JSON-able dict.
 
     ``mode='exact'`` (population tools): act, k, xi, c_mode, lam_mode, d (ambient dimension for the
     u-space checks), seed.  ``mode='sgd'`` adds eta0, eps, ds (the d grid), runs (seeds per cell) and
     t_factor (censoring at t_factor x the ODE prediction); in the ``ci`` profile these come from one small
-    configuration with seed in a short fixed list (so a claim costs one or two examples)."""
+    configuration with seed in a short fixed list (so a claim costs one or two examples).  ``c_modes``
+    restricts the exact mode's c vectors (e.g. a control that needs c spread over many neurons)."""
     ci = profile.name == "ci"
     if mode == "exact":
         k = draw(st.integers(k_range[0], min(k_range[1], int(profile.get("dayi_k_max", 64)))))
-        c_mode = draw(st.sampled_from(C_MODES))
+        c_mode = draw(st.sampled_from(c_modes))
         seed = draw(SEEDS)
         xi_hi = xi_range[1]
         if monotone:

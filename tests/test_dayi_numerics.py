@@ -119,3 +119,91 @@ def test_ode_time_matches_pilot_and_solve_ivp():
     want = integrate.quad(lambda m: 1 / f(m), 0.0, 0.9)[0]
     got, _ = ode_time(s2, [0.1])
     assert abs(got[0] - want) / want < 1e-6
+
+
+# ---------------------------------------------------------------- mutants used by negative controls
+
+def test_inv_factorial_kernel_mutant_divides_by_n_factorial():
+    from theorems.numerics.hermite import mutant_activation
+    rho = torch.linspace(-0.9, 1.0, 11, dtype=torch.float64)
+    for p in (2, 3, 4):                                          # sigma = h_p: K(rho) = rho^p -> rho^p / p!
+        a = activation(f"h{p}")
+        assert float((kernel(mutant_activation(a, "inv_factorial"), rho) - rho ** p / math.factorial(p)).abs().max()) < 1e-12
+    a = activation("tanh3")
+    m = mutant_activation(a, "inv_factorial")
+    assert mutant_activation(a, None) is a
+    want = sum(c ** 2 * rho ** n / math.gamma(n + 1) for n, c in enumerate(a.alpha) if c) + a.tail * rho ** len(a.alpha)
+    assert float((kernel(m, rho) - want).abs().max()) < 1e-12
+    z = torch.linspace(-3, 3, 7, dtype=torch.float64)
+    assert torch.equal(m(z), a(z))                               # the activation itself is unchanged
+    with pytest.raises(ValueError):
+        mutant_activation(a, "nonsense")
+
+
+def test_kernel_mutant_setting_changes_the_loss_only_through_the_kernel():
+    s = _flat("tanh3", 4, 1.0)
+    sm = Setting(s.act, s.lam, s.c, s.xi, kernel_mutant="inv_factorial")
+    u = torch.zeros(10, dtype=torch.float64)
+    u[4], u[5] = 0.6, 0.8
+    L, Lm = float(loss_of_u(s, u)), float(loss_of_u(sm, u))
+    assert L > 1e-3 and abs(Lm / L - 1) > 0.5                   # tanh3 has no n = 1 term: every term shrinks
+    assert Setting(s.act, s.lam, s.c, s.xi) == s                 # the default is the true table
+
+
+def test_ode_mutant_without_sphere_factor():
+    """dm/dtau = D(m) (no 1 - m^2): for h_2, k = 1 the time to 0.9 is the quad of 1/D, shorter than the truth."""
+    xi = 1.0
+    s2 = Setting("h2", (1.0,), (1.0,), xi)
+    r2 = 1 + xi ** 2
+    D = lambda m: 2 * xi ** 2 * (1 + xi ** 2 * m) / r2 ** 2  # noqa: E731
+    want = integrate.quad(lambda m: 1 / D(m), 0.0, 0.9)[0]
+    got, _ = ode_time(s2, [0.1], mutant="no_sphere_factor")
+    true, _ = ode_time(s2, [0.1])
+    assert abs(got[0] - want) / want < 1e-6
+    assert got[0] < 0.8 * true[0]
+    with pytest.raises(ValueError):
+        ode_time(s2, [0.1], mutant="nonsense")
+
+
+_EXACT = {"act": "tanh3", "k": 3, "xi": 1.0, "c_mode": "uniform", "lam_mode": "signed", "d": 8, "seed": 5}
+
+
+@pytest.mark.parametrize("name,kw,mut", [
+    ("eval_p0_autograd", {}, {"mutant": "flip"}),
+    ("eval_p1_rotation", {}, {"rotate_x": False}),
+    ("eval_p2_monte_carlo", {}, {"kernel_mutant": "inv_factorial"}),
+    ("eval_p3_nonneg", {}, {"teacher_sign": -1.0}),
+])
+def test_exact_control_flags_break_only_the_mutated_check(name, kw, mut):
+    """Each control flag turns a passing exact check into a clean (finite, negative) failure on one instance."""
+    from theorems import dayi2024 as D
+    f = getattr(D, name)
+    drawn = dict(_EXACT, mc=200_000)
+    with torch.no_grad():                                        # as the harness calls it
+        ok, bad = f(drawn, "cpu", torch.float64, **kw), f(drawn, "cpu", torch.float64, **mut)
+    assert ok.status == "pass", (name, ok.measured)
+    assert bad.status == "fail" and math.isfinite(bad.margin), (name, bad.measured)
+
+
+def test_monotone_control_drops_the_reflection():
+    from theorems import dayi2024 as D
+    drawn = {"act": "relu", "k": 48, "xi": 2.66, "c_mode": "uniform", "lam_mode": "inv_sqrt", "d": 50, "seed": 3}
+    ok = D.eval_monotone(drawn, "cpu", torch.float64)
+    bad = D.eval_monotone(drawn, "cpu", torch.float64, reflect=False)
+    assert ok.status == "pass" and ok.measured["m0"] > 0
+    assert bad.status == "fail" and bad.measured["m0"] < -1 / 2.66 ** 2 and bad.measured["min_D"] < 0
+
+
+def test_dayi_draws_c_modes_restriction():
+    from hypothesis import given, settings
+    from strategies.dayi import c_vector, dayi_draws
+    from theorems.profiles import get_profile
+
+    @settings(max_examples=20, deadline=None)
+    @given(dayi_draws(get_profile("ci"), monotone=True, acts=("relu",), k_range=(40, 60), d_range=(3, 3),
+                      c_modes=("uniform",)))
+    def check(dr):
+        assert dr["c_mode"] == "uniform" and dr["d"] == dr["k"] + 2 and 40 <= dr["k"] <= 60
+        assert dr["xi"] * max(abs(v) for v in c_vector("uniform", dr["k"], dr["seed"])) <= 1 + 1e-12
+
+    check()

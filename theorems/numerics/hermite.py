@@ -162,6 +162,22 @@ def activation(name: str, nodes: int = NODES, n_coef: int = N_COEF) -> Activatio
     return Activation(name, shift, scale, tuple(a.tolist()), tail)
 
 
+KERNEL_MUTANTS = (None, "inv_factorial")
+
+
+def mutant_activation(act: Activation, mutant: str | None) -> Activation:
+    """A deliberately mis-normalised Hermite table (negative controls only).
+
+    ``'inv_factorial'``: alpha_n / sqrt(n!), as if the orthonormal coefficients were taken for the He_n basis,
+    so :func:`kernel` computes sum_n alpha_n^2 rho^n / n! (the activation itself is unchanged)."""
+    if mutant is None:
+        return act
+    if mutant != "inv_factorial":
+        raise ValueError(f"unknown kernel mutant {mutant!r} (one of {KERNEL_MUTANTS})")
+    alpha = tuple(a / math.exp(0.5 * math.lgamma(n + 1)) for n, a in enumerate(act.alpha))
+    return Activation(act.name, act.shift, act.scale, alpha, act.tail)
+
+
 def kernel(act: Activation, rho: torch.Tensor) -> torch.Tensor:
     """K(rho) = sum_n alpha_n^2 rho^n (+ tail rho^(N+1)); rho may carry autograd."""
     c = act.coef(rho.device, rho.dtype) ** 2

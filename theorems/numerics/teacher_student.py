@@ -19,17 +19,21 @@ import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
-from .hermite import Activation, activation, kernel, kernel_prime
+from .hermite import Activation, activation, kernel, kernel_prime, mutant_activation
+
+ODE_MUTANTS = (None, "no_sphere_factor")
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One teacher/student pair: activation name, lam (k), c (k, unit), xi; canonical frame."""
+    """One teacher/student pair: activation name, lam (k), c (k, unit), xi; canonical frame.
+    ``kernel_mutant`` (negative controls only): a mis-normalised Hermite table (hermite.mutant_activation)."""
 
     act: str
     lam: tuple
     c: tuple
     xi: float
+    kernel_mutant: str | None = None
 
     @property
     def k(self) -> int:
@@ -37,7 +41,7 @@ class Setting:
 
     @property
     def sigma(self) -> Activation:
-        return activation(self.act)
+        return mutant_activation(activation(self.act), self.kernel_mutant)
 
     def tensors(self, device=None, dtype=torch.float64):
         t = lambda a: torch.tensor(a, dtype=dtype, device=device)  # noqa: E731
@@ -110,12 +114,17 @@ def drift_lower_bound(s: Setting) -> float:
     return float(s.xi ** 2 * (lam ** 2 * c ** 2 / r2 * inner).sum())
 
 
-def ode_time(s: Setting, eps, m0: float = 0.0, tau_max: float = 1e4, rtol: float = 1e-10):
-    """tau_eps: time for dm/dtau = (1 - m^2) D(m) to go from m0 to 1 - eps (inf if never), per eps."""
+def ode_time(s: Setting, eps, m0: float = 0.0, tau_max: float = 1e4, rtol: float = 1e-10, mutant: str | None = None):
+    """tau_eps: time for dm/dtau = (1 - m^2) D(m) to go from m0 to 1 - eps (inf if never), per eps.
+    ``mutant='no_sphere_factor'`` (negative controls only): dm/dtau = D(m), the spherical factor dropped."""
     eps = np.atleast_1d(np.asarray(eps, dtype=float))
+    if mutant not in ODE_MUTANTS:
+        raise ValueError(f"unknown ODE mutant {mutant!r} (one of {ODE_MUTANTS})")
+    sphere = mutant != "no_sphere_factor"
+
     # the drift as a polynomial-free scalar function (numpy for the integrator)
     def rhs(_, y):
-        return [(1 - y[0] ** 2) * float(drift(s, y[0]))]
+        return [((1 - y[0] ** 2) if sphere else 1.0) * float(drift(s, y[0]))]
     events = []
     for e in eps:
         ev = (lambda target: (lambda t, y: y[0] - target))(1 - e)
@@ -130,9 +139,9 @@ def ode_time(s: Setting, eps, m0: float = 0.0, tau_max: float = 1e4, rtol: float
     return out, sol
 
 
-def predicted_T_over_d(s: Setting, eps, eta0: float, m0: float = 0.0):
-    """T_eps / d = tau_eps / eta0 (eta = eta0 / d)."""
-    tau, _ = ode_time(s, eps, m0)
+def predicted_T_over_d(s: Setting, eps, eta0: float, m0: float = 0.0, mutant: str | None = None):
+    """T_eps / d = tau_eps / eta0 (eta = eta0 / d); ``mutant``: see :func:`ode_time`."""
+    tau, _ = ode_time(s, eps, m0, mutant=mutant)
     return tau / eta0
 
 
