@@ -6,8 +6,9 @@ Jacobian), bracket them at X* from the Hessian H = Hess L(X*) over vec(X) (row-m
   alpha_global = lambda_min(H) <= alpha      (a lower bound: every direction counts)
   alpha_upper  = min over rank-1 D of D:H:D / ||D||^2 >= alpha   (a rank-1 direction is admissible in A2
                  whenever r > r*, since rank(X* + D) <= r*+1 <= r)
-  beta_lower   = max over D = u v^T with v in row(X*) or u in col(X*) (= U X* or X* V with rank-1 U, V,
-                 the directions of A3) of D:H:D / ||D||^2 <= beta
+  beta_lower   = max over D = u v^T with v in row(X*) or u in col(X*) of D:H:D / ||D||^2 <= beta: such D
+                 are the A3 directions U X* + X* V at X = X* (rank-1 U, V; the other term vanishes when its
+                 factor is taken from a null space of X*, which exists since rank X* < min(m, n))
   beta_global  = lambda_max(H) >= beta
 
 The regime is decided only when the brackets decide it: 'generic' if 2 alpha_upper <= beta_lower,
@@ -49,7 +50,7 @@ def bracket(H: torch.Tensor, Xstar: torch.Tensor, rel: float = 1e-9) -> dict:
     rstar = int((s > rel * max(1.0, float(s[0]) if s.numel() else 0.0)).sum())
     out = {"alpha_global": float(ev[0]), "beta_global": float(ev[-1]), "r_star": rstar,
            "alpha_upper": rank1_rayleigh(H, m, n, largest=False)}
-    if rstar:
+    if 0 < rstar < min(m, n):
         out["beta_lower"] = max(rank1_rayleigh(H, m, n, True, Q=Vh[:rstar].T),
                                 rank1_rayleigh(H, m, n, True, P=U[:, :rstar]))
     else:
@@ -61,5 +62,5 @@ def bracket(H: torch.Tensor, Xstar: torch.Tensor, rel: float = 1e-9) -> dict:
     else:
         out["regime"] = "undetermined"
     out["two_alpha_upper_over_beta_lower"] = (2 * out["alpha_upper"] / out["beta_lower"]
-                                              if rstar and out["beta_lower"] > 0 else float("nan"))
+                                              if out["beta_lower"] > 0 else float("nan"))
     return out
