@@ -121,4 +121,5 @@ def test_measured_assumptions_of_a_real_instance():
     assert meas["kim_beta_lower"] <= meas["kim_beta_global"] + 1e-12
     assert meas["jang_bound_nonvacuous"] and meas["max_rank_G_ik"] == 1
     tiny = 1e-6 * torch.randn(1, 5, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    assert R.linearisation_error(d, tiny) < 1e-4
+    small, large = R.linearisation_error(d, tiny, ts=(1.0, 1e4))
+    assert small < 1e-4 and large > 10 * small          # second order: the error grows with the update

@@ -26,6 +26,7 @@ from .numerics.kim_constants import bracket
 from .numerics.landscape import lam_at_ratio, probe
 from .numerics.lora import LoRAObjective, balanced_factors
 from .numerics.rank_reduction import reduce_rank
+from .traces import plot, plots, series
 
 PAPER = "Jang, Lee, Ryu 2024 (ICML), arXiv 2402.11867 -- on real network Jacobians"
 NTK_NOTE = ("NTK regime assumed: the linearisation is exact for the risk built from G (the NTK model), not "
@@ -88,22 +89,36 @@ def trained(drawn, device, dtype):
 
 # ---------------------------------------------------------------- measured assumptions
 
-def linearisation_error(drawn, delta: torch.Tensor) -> float:
-    """max_b ||net(W0 + delta_b)(X_b) - (f0 + G delta_b)|| / max(||G delta_b||, 1e-12): how far the network
-    is from its NTK model at delta (0 = exactly linear)."""
+def linearisation_error(drawn, delta: torch.Tensor, ts=(1.0,)) -> list[float]:
+    """For each t: max_b ||net(W0 + t delta_b)(X_b) - (f0 + t G delta_b)|| / max(||t G delta_b||, 1e-12), how
+    far the network is from its NTK model along the update (0 = exactly linear; delta in real units)."""
     arch, layer = drawn["arch"], drawn["layer"]
     net = nf.pretrained(arch)
     params = {k: v for k, v in net.named_parameters()}
     W0 = params[layer + ".weight"]
-    worst = 0.0
+    worst = [0.0] * len(ts)
     for b in range(delta.shape[0]):
         X = nf.inputs(arch, drawn["N"], drawn["seed"] + b)
         G, f0 = nf.jacobian(net, layer, X)
-        d = delta[b].to("cpu", torch.float64)
-        lin = (G * d).sum(dim=(-2, -1))
-        out = torch.func.functional_call(net, {**params, layer + ".weight": W0 + d}, (X,))
-        worst = max(worst, float((out - f0 - lin).norm() / lin.norm().clamp_min(1e-12)))
+        for i, t in enumerate(ts):
+            d = t * delta[b].to("cpu", torch.float64)
+            lin = (G * d).sum(dim=(-2, -1))
+            out = torch.func.functional_call(net, {**params, layer + ".weight": W0 + d}, (X,))
+            worst[i] = max(worst[i], float((out - f0 - lin).norm() / lin.norm().clamp_min(1e-12)))
     return worst
+
+
+LIN_TS = tuple(10.0 ** (k / 2) for k in range(-6, 1))     # 1e-3 ... 1
+
+
+def linearisation_plot(drawn, device, dtype) -> dict:
+    """Evidence traces: the NTK model's relative error along t delta* (log-log; slope 1 = second order)."""
+    _, _, opt = oracle(drawn, device, dtype)
+    delta = opt.delta * _scaled(drawn, device, dtype)[2].view(-1, 1, 1)
+    errs = linearisation_error(drawn, delta, LIN_TS)
+    return plots(plot("Real network vs its NTK model along t delta*", "t (update = t delta*)",
+                      "relative linearisation error", [series("network", LIN_TS, errs, style="points")],
+                      xlog=True, ylog=True))
 
 
 def assumptions(drawn, device, dtype) -> dict:
@@ -120,7 +135,7 @@ def assumptions(drawn, device, dtype) -> dict:
     if opt is None:
         return meas
     meas["oracle_rank"] = opt.rank.tolist()
-    meas["linearisation_rel_err"] = linearisation_error(drawn, opt.delta * _scaled(drawn, device, dtype)[2].view(-1, 1, 1))
+    meas["linearisation_rel_err"] = linearisation_error(drawn, opt.delta * _scaled(drawn, device, dtype)[2].view(-1, 1, 1))[0]
     k = bracket(loss.take(torch.tensor([0], device=loss.device)).hess(opt.delta[:1])[0].cpu(), opt.delta[0].cpu())
     meas.update({f"kim_{name}": v for name, v in k.items()})
     return meas
@@ -226,7 +241,7 @@ def eval_value_agreement(drawn, device, dtype):
     if rel.numel() == 0:
         return Evidence.inconclusive("no end point is a certified SOSP", meas)
     return Evidence.from_margins({"|F - H*| <= 1e-8 (1 + |H*|)": float(1 - rel.abs().max())}, meas,
-                                 events=_events(drawn, meas))
+                                 events=_events(drawn, meas), traces=linearisation_plot(drawn, device, dtype))
 
 
 register(Claim(
