@@ -47,7 +47,7 @@ def _claim_row(store, c, res, history, results_path: str) -> dict:
     meta = c.metadata()
     row = {"claim": meta, "result": res, "history": history, "margins_svg": None, "traces_svg": [],
            "ce_traces_svg": [], "history_svg": plots.history_plot(history, f"{c.id}-history"),
-           "statuses": {}, "closest_cmd": None}
+           "statuses": {}, "closest_cmd": None, "closest_is_ce": False}
     if res is None:
         return row
     examples = [e for e in store.examples_of(c.id, res["run_id"]) if e.get("origin") != "reverify"]
@@ -64,7 +64,8 @@ def _claim_row(store, c, res, history, results_path: str) -> dict:
         drawn = json.dumps(ce.get("drawn"), sort_keys=True)
         ce_id = next((e["id"] for e in reversed(examples) if e["drawn"] == drawn and e["status"] == "fail"), None)
         row["ce_traces_svg"] = _trace_svgs(store, ce_id, f"{c.id}-ce")
-    if cid != ce_id:
+    row["closest_is_ce"] = bool(ce) and closest.get("drawn") == ce.get("drawn")
+    if cid != ce_id and not row["closest_is_ce"]:
         row["traces_svg"] = _trace_svgs(store, cid, f"{c.id}-closest")
     return row
 

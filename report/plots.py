@@ -32,6 +32,7 @@ def _svg(fig: Figure, salt: str) -> str:
         fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
     text = text[text.index("<svg"):]
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)     # RDF boilerplate
     # ids must be unique in the page: prefix every id and reference with the salt
     prefix = re.sub(r"[^A-Za-z0-9_-]", "_", salt) + "-"
     text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)

@@ -165,6 +165,20 @@ def test_sigkill_leaves_an_intact_store_and_the_next_run_resumes(tmp_path, kill_
         assert first[0] == "fail", first
 
 
+@pytest.mark.parametrize("after_rows", [2, 9])
+def test_sigterm_marks_the_run_incomplete(tmp_path, after_rows):
+    store, log = tmp_path / "claims.sqlite", tmp_path / "done.log"
+    proc = _start_child(store, log, seed=3)
+    _wait_for_rows(log, after_rows, proc)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM
+    db = _integrity(store)
+    assert db.execute("SELECT status, finished IS NOT NULL FROM runs").fetchall() == [("incomplete", 1)]
+    assert db.execute("SELECT COUNT(*) FROM claim_results").fetchone()[0] == 0     # no outcome for a cut search
+    db.close()
+
+
 @pytest.mark.skipif(os.environ.get("LORA_CLAIMS_SLOW_TESTS") != "1",
                     reason="opt-in (LORA_CLAIMS_SLOW_TESTS=1): kills the real ci campaign after 25 s")
 def test_real_campaign_killed_after_25_seconds(tmp_path):

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import torch
 from . import claim as claims
 from .jsonable import jsonable
 from .profiles import PROFILES, UnknownProfile, get_profile
-from .runner import campaign, example_database, observed_dir
+from .runner import Interrupted, campaign, example_database, observed_dir, request_stop
 from .search import evaluate_safely, make_deterministic, resolve_device, versions
 from .store import DEFAULT_PATH, Store, StoreError
 
@@ -27,6 +29,8 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 class UsageError(Exception):
     pass
+
+
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         msg = exc.args[0] if exc.args else str(exc)
         print(f"lora-claims: error: {msg}", file=sys.stderr)
         return EXIT_USAGE
+    except (KeyboardInterrupt, Interrupted) as exc:
+        signum = exc.args[0] if isinstance(exc, Interrupted) else signal.SIGINT
+        print(f"\nlora-claims: interrupted by {signal.Signals(signum).name}; the run is recorded as incomplete",
+              file=sys.stderr)
+        return 128 + int(signum)
 
 
 # ---------------------------------------------------------------- list
@@ -99,8 +108,8 @@ class Progress:
     """A live status line on a terminal (claims done, examples, best margin, time left); plain lines
     otherwise, one per finished claim."""
 
-    def __init__(self, total: int, budget: float | None, stream=None):
-        self.total, self.budget = total, budget
+    def __init__(self, total: int, budget: float | None, stream=None, width: int = 36):
+        self.total, self.budget, self.width = total, budget, width
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.t0 = time.perf_counter()
@@ -129,7 +138,7 @@ class Progress:
             self.stream.write("\r\033[K")
         mark = "ok " if s["ok"] else "BAD"
         wm = "-" if s["worst_margin"] is None else f"{s['worst_margin']:.3g}"
-        self.stream.write(f"{mark} [{self.done}/{self.total}] {s['id']:<36} {s['verdict']:<12} "
+        self.stream.write(f"{mark} [{self.done}/{self.total}] {s['id']:<{self.width}} {s['verdict']:<12} "
                           f"{s['examples']:>4} ex  worst margin {wm:>10}  {s['seconds']:.1f}s  ({self._left()})\n")
         self.stream.flush()
 
@@ -139,6 +148,16 @@ def _device(name: str) -> torch.device:
         return resolve_device(name)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _exit_on_sigterm():
+    """SIGTERM (a CI job cancelled) unwinds like Ctrl-C, so the run is recorded as incomplete."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def _terminate(signum, frame):
+        request_stop(signum)         # not SystemExit: Hypothesis would take that for a test failure
+    return signal.signal(signal.SIGTERM, _terminate)
 
 
 def cmd_falsify(args) -> int:
@@ -152,17 +171,20 @@ def cmd_falsify(args) -> int:
     store = Store(args.results)
     database = example_database(args.results) if profile.database else None
     run_id = store.start_run(profile.name, str(device), args.seed, versions())
-    prog = Progress(len(selected), budget)
+    prog = Progress(len(selected), budget, width=max(len(c.id) for c in selected))
     t0 = time.perf_counter()
     status = "incomplete"
+    previous = _exit_on_sigterm()
     try:
         summaries = campaign(selected, profile, device, args.seed, store, run_id, budget=budget,
                              database=database, observe_dir=observed_dir(args.results),
                              progress=prog.update, done=prog.finish)
         status = "complete"
     finally:
-        store.finish_run(run_id, status)
+        store.finish_run(run_id, status)        # 'incomplete' after Ctrl-C or SIGTERM
         store.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     doc = {"profile": profile.name, "device": str(device), "seed": args.seed, "run": run_id,
            "results": args.results, "claims": summaries}
     if args.json:

@@ -4,12 +4,15 @@ Hypothesis delivers one observation per test case (and info messages); :func:`ob
 in Hypothesis's own format to ``<folder>/<date>_testcases.jsonl`` and ``<date>_info.jsonl`` (the names
 Hypothesis uses under ``.hypothesis/observed/``), with ``property`` set to the claim id.  Each
 observation is one ``write`` on a file opened for appending, so several processes may share a folder.
+Hypothesis's line-coverage collection for observations (a trace function: slow on Python <= 3.11) is
+off unless LORA_CLAIMS_OBSERVE_COVERAGE=1.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime
 import json
+import os
 from pathlib import Path
 
 
@@ -18,6 +21,7 @@ def observing(folder: str | Path | None, property_name: str):
     if folder is None:
         yield
         return
+    from hypothesis.internal import observability
     from hypothesis.internal.observability import with_observability_callback
     from hypothesis.strategies._internal.utils import to_jsonable
 
@@ -33,5 +37,10 @@ def observing(folder: str | Path | None, property_name: str):
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(doc, default=str) + "\n")
 
-    with with_observability_callback(deliver):
-        yield
+    coverage = observability.OBSERVABILITY_COLLECT_COVERAGE
+    observability.OBSERVABILITY_COLLECT_COVERAGE = os.environ.get("LORA_CLAIMS_OBSERVE_COVERAGE") == "1"
+    try:
+        with with_observability_callback(deliver):
+            yield
+    finally:
+        observability.OBSERVABILITY_COLLECT_COVERAGE = coverage

@@ -18,6 +18,25 @@ from .search import ClaimOutcome, falsify_claim
 from .store import Store
 
 
+class Interrupted(BaseException):
+    """A stop signal (SIGTERM) arrived: the run unwinds and is recorded as incomplete."""
+
+
+_STOP: list[int] = []
+
+
+def request_stop(signum: int) -> None:
+    """Called from a signal handler: raise :class:`Interrupted` now and before any further outcome is
+    recorded (Hypothesis may swallow the first one while replaying a failure, as a flaky error)."""
+    _STOP.append(signum)
+    raise Interrupted(signum)
+
+
+def _check_stop() -> None:
+    if _STOP:
+        raise Interrupted(_STOP[0])
+
+
 def example_database(results: str | Path):
     """Hypothesis's example database beside the store: failures found once are replayed first."""
     from hypothesis.database import DirectoryBasedExampleDatabase
@@ -35,6 +54,7 @@ def run_and_record(claim: Claim, profile: Profile, device, seed: int, store: Sto
     """Search one claim, record its examples and summary; export its counterexample if any."""
     out = falsify_claim(claim, profile, device, torch.float64, seed, budget, recorder=store.recorder(run_id),
                         database=database, progress=progress, observe_dir=observe_dir)
+    _check_stop()                     # an interrupted search is not an outcome
     summary = out.summary()
     if summary["counterexample"] is not None:
         summary["counterexample"] = store.export_counterexample(
