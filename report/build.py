@@ -113,5 +113,7 @@ def build_report(store, claims, output) -> Path:
         papers=list(dict.fromkeys(r["claim"]["id"].split(".")[0] for r in rows)),
         generated=_when(datetime.datetime.now(datetime.timezone.utc).timestamp()), store=results_path)
     out = Path(output)
-    out.write_text(html, encoding="utf-8")
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out)                    # a reader never sees half a report
     return out

@@ -126,6 +126,18 @@ def test_bad_usage_leaves_an_existing_store_byte_identical(tmp_path, argv):
     assert path.read_bytes() == before
 
 
+def test_unusable_paths_exit_2(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert_usage_error(*cli("falsify", "jang2024.nc_a*", "--results", afile / "claims.sqlite"))
+    store = tmp_path / "claims.sqlite"
+    Store(store).close()
+    before = store.read_bytes()
+    assert_usage_error(*cli("report", "--results", store, "-o", tmp_path / "no" / "dir" / "r.html"))
+    assert_usage_error(*cli("report", "--results", store, "-o", tmp_path))
+    assert store.read_bytes() == before
+
+
 def test_counterexample_for_no_claim_exits_2(tmp_path):
     ce = tmp_path / "ce.json"
     ce.write_text(json.dumps({"claim": "nopaper.nothm", "drawn": {"x": 1}, "command": "lora-claims reproduce"}))
@@ -134,7 +146,7 @@ def test_counterexample_for_no_claim_exits_2(tmp_path):
 
 # ---------------------------------------------------------------- 2. crash safety
 
-@pytest.mark.parametrize("kill_after_rows", [1, 4, 12])
+@pytest.mark.parametrize("kill_after_rows", [2, 12])
 def test_sigkill_leaves_an_intact_store_and_the_next_run_resumes(tmp_path, kill_after_rows):
     store, log = tmp_path / "claims.sqlite", tmp_path / "done.log"
     proc = _start_child(store, log, seed=1)

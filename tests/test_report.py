@@ -140,6 +140,8 @@ def test_plots_are_inline_svg_with_the_traces(report):
 def test_counterexample_artefact_closest_history_and_runs(report):
     assert "lora-claims reproduce " in report and "toy.c-" in report        # the exported file's command
     assert "Numerical artefact" in report and "float32" in report and "tighter tolerances" in report
+    row_b = report[report.index('<tr data-id="toy.b"'):report.index('<tr data-id="toy.c"')]
+    assert "inconclusive" in row_b and ">artefact<" in row_b         # flagged in the table too
     assert "Closest approach" in report
     assert re.search(r"history \(2 runs\)", report)
     runs = report[report.index('<table id="runs"'):]

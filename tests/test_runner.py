@@ -135,6 +135,7 @@ def test_counterexample_record_and_reproduction(tmp_path):
     doc = json.loads(Path(ce["file"]).read_text())
     assert doc["drawn"] == {"x": 50} and doc["margin"] < 0 and doc["measured"] == {"x": 50}
     assert doc["seed"] == 5 and doc["device"] == "cpu" and doc["dtype"] == "float64"
+    assert doc["hypothesis_seed"] == 5000 and doc["origin"] == "search"
     assert {"torch", "hypothesis", "python", "lora-claims"} <= set(doc["versions"])
     assert doc["reverified"]["status"] == "fail" and doc["statement"] == "toy statement"
     assert doc["command"] == f"lora-claims reproduce {ce['file']}"

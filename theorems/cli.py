@@ -207,9 +207,15 @@ def cmd_falsify(args) -> int:
 
 def cmd_report(args) -> int:
     from report.build import build_report
+    out = Path(args.output)
+    if out.is_dir() or not out.parent.is_dir():
+        raise UsageError(f"cannot write the report to {out}: " +
+                         ("it is a directory" if out.is_dir() else f"no folder {out.parent}"))
     store = Store(args.results, create=False)
     try:
-        path = build_report(store, claims.all_claims(), args.output)
+        path = build_report(store, claims.all_claims(), out)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {out}: {exc.strerror}") from None
     finally:
         store.close()
     print(f"wrote {path}")

@@ -166,6 +166,7 @@ def falsify_claim(claim: Claim, profile: Profile, device: torch.device | str = "
 
     # 1. curated examples first (fixtures shipped with the repository)
     failure: tuple[dict, Evidence] | None = None
+    failure_seed = None                     # the Hypothesis seed of the run that found it (None: curated)
     for drawn in claim.examples:
         ev = run_one(dict(drawn), "curated")
         if ev.status == "fail":
@@ -206,7 +207,7 @@ def falsify_claim(claim: Claim, profile: Profile, device: torch.device | str = "
             out.budget_spent = True
             break
         except _Counterexample as ce:
-            failure = (ce.drawn, ce.evidence)
+            failure, failure_seed = (ce.drawn, ce.evidence), seed * 1000 + k
         except Flaky as exc:
             out.reasons["flaky: " + type(exc).__name__] += 1
             out.note = "flaky: a failure did not replay: " + str(exc).splitlines()[0]
@@ -232,7 +233,8 @@ def falsify_claim(claim: Claim, profile: Profile, device: torch.device | str = "
             recorder(claim=claim, drawn=drawn, evidence=confirm, seconds=secs, device=REVERIFY[0],
                      dtype="float64", origin="reverify")
         record = {"claim": claim.id, "drawn": drawn, "margin": ev.margin, "binding": ev.binding,
-                  "measured": jsonable(ev.measured), "seed": seed, "device": str(device),
+                  "measured": jsonable(ev.measured), "seed": seed, "hypothesis_seed": failure_seed,
+                  "origin": "curated" if failure_seed is None else "search", "device": str(device),
                   "dtype": str(dtype).replace("torch.", ""), "versions": versions(),
                   "reverified": _evaluation(confirm, rdev, rdtype)}
         if confirm.status == "fail":

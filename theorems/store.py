@@ -58,7 +58,10 @@ class Store:
         if not self.path.exists():
             if not create:
                 raise StoreError(f"no results store at {self.path}")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create results store {self.path}: {exc.strerror}") from None
         elif self.path.is_dir():
             raise StoreError(f"{self.path} is a directory, not a results store")
         else:
