@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -182,3 +183,18 @@ def test_xdist_workers_record_the_same_examples_as_a_serial_run(tmp_path):
     assert db.execute("SELECT COUNT(*) FROM claim_results").fetchone()[0] == 4
     db.close()
     assert (parallel.parent / "observed").is_dir()
+
+
+@pytest.mark.skipif(os.environ.get("LORA_CLAIMS_SLOW_TESTS") != "1",
+                    reason="opt-in (LORA_CLAIMS_SLOW_TESTS=1): the full ci campaign takes minutes")
+def test_full_ci_campaign_and_report_name_every_claim(tmp_path):
+    """The main job: `falsify --profile ci` over every registered claim, then `report`."""
+    store, html = tmp_path / "claims.sqlite", tmp_path / "report.html"
+    rc, out, err = cli("falsify", "--profile", "ci", "--json", "--results", store)
+    assert rc == 0, err[-3000:]
+    assert {s["id"] for s in json.loads(out)["claims"]} == {c.id for c in claims.all_claims()}
+    rc, _, err = cli("report", "--results", store, "-o", html)
+    assert rc == 0, err
+    text = html.read_text(encoding="utf-8")
+    assert all(f'data-id="{c.id}"' in text for c in claims.all_claims())
+    assert text.count("<svg") >= len(claims.all_claims()) and 'data-verdict="not run"' not in text
