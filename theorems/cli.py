@@ -20,7 +20,7 @@ import torch
 from . import claim as claims
 from .jsonable import jsonable
 from .profiles import PROFILES, UnknownProfile, get_profile
-from .runner import Interrupted, campaign, example_database, observed_dir, request_stop
+from .runner import Interrupted, campaign, example_database, observed_dir, request_stop, reset_stop
 from .search import evaluate_safely, make_deterministic, resolve_device, versions
 from .store import DEFAULT_PATH, Store, StoreError
 
@@ -152,6 +152,7 @@ def _device(name: str) -> torch.device:
 
 def _exit_on_sigterm():
     """SIGTERM (a CI job cancelled) unwinds like Ctrl-C, so the run is recorded as incomplete."""
+    reset_stop()
     if threading.current_thread() is not threading.main_thread():
         return None
 

@@ -32,6 +32,10 @@ def request_stop(signum: int) -> None:
     raise Interrupted(signum)
 
 
+def reset_stop() -> None:
+    _STOP.clear()
+
+
 def _check_stop() -> None:
     if _STOP:
         raise Interrupted(_STOP[0])
