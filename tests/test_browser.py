@@ -21,11 +21,29 @@ from theorems.runner import run_and_record
 from theorems.store import Store
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
-BROWSER = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
 
-pytestmark = pytest.mark.skipif(
-    BROWSER is None, reason="no Chromium binary on PATH (install Debian's `chromium` package; .ci/run does "
-                            "this with apt-get where it can)")
+
+def _browser() -> tuple[str | None, str]:
+    """The first Chromium on PATH that runs (a snap stub on a machine without snapd does not)."""
+    found = [shutil.which(b) for b in BROWSERS if shutil.which(b)]
+    if not found:
+        return None, ("no Chromium binary on PATH (install Debian's `chromium` package; .ci/run does this "
+                      "with apt-get where it can)")
+    for path in found:
+        try:
+            done = subprocess.run([path, "--headless", "--no-sandbox", "--version"], capture_output=True,
+                                  text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            last = f"{path} does not start: {exc}"
+            continue
+        if done.returncode == 0:
+            return path, ""
+        last = f"{path} --version failed: {(done.stderr or done.stdout).strip()[:200]}"
+    return None, last
+
+
+BROWSER, WHY_NOT = _browser()
+pytestmark = pytest.mark.skipif(BROWSER is None, reason=WHY_NOT)
 
 
 @pytest.fixture(scope="module")
