@@ -19,6 +19,7 @@ import torch
 from strategies import dayi as DS
 
 from .claim import Claim, Evidence, register, tol_margin
+from .limits import is_tight
 from .numerics import scaling_stats as SS
 from .numerics.hermite import NONLINEAR, activation
 from .numerics.online_sgd import SGDConfig, _Problem, init_state, run_sgd, step
@@ -238,10 +239,14 @@ _CACHE: dict = {}
 
 
 @functools.lru_cache(maxsize=256)
-def _predicted(s: Setting, eps: tuple, eta0: float, ode_mutant=None) -> tuple:
+def _predicted_memo(s: Setting, eps: tuple, eta0: float, ode_mutant, tight: bool) -> tuple:
     """The ODE's T_eps / d per eps (teacher_student.predicted_T_over_d), memoised: every evaluation of an SGD
     claim (search, shrink replay, float64 re-verification) asks for the same few solves."""
     return tuple(float(x) for x in predicted_T_over_d(s, list(eps), eta0, mutant=ode_mutant))
+
+
+def _predicted(s: Setting, eps: tuple, eta0: float, ode_mutant=None) -> tuple:
+    return _predicted_memo(s, eps, eta0, ode_mutant, is_tight())
 
 
 def _seeds(drawn, tag: str, n: int) -> list[int]:

@@ -15,6 +15,7 @@ from strategies.ntk_instances import (feature_dataset, r_max, r_no_spurious, ran
                                       symmetric_perturbation, tightness_family)
 
 from .claim import Claim, Evidence, NumericalFailure, register, tol_margin
+from .limits import is_tight
 from .numerics.certificate import certificate
 from .numerics.convex_oracle import convex_optimum, nuclear_norm
 from .numerics.landscape import lam_at_ratio, origin_margins, probe
@@ -33,7 +34,8 @@ BALANCE_TOL = 1e-6       # spec C2
 # ---------------------------------------------------------------- instance builders (cached)
 
 def _key(drawn, device, dtype):
-    return json.dumps(drawn, sort_keys=True), str(device), str(dtype)
+    # is_tight(): a re-verification must not reuse a solve made at the search's tolerances
+    return json.dumps(drawn, sort_keys=True), str(device), str(dtype), is_tight()
 
 
 def _instance(drawn, device, dtype):

@@ -19,6 +19,7 @@ from strategies.ntk import SEEDS
 
 from . import traces as T
 from .claim import Claim, Evidence, NumericalFailure, register, tol_margin
+from .limits import is_tight
 from .numerics.convex_oracle import convex_optimum, nuclear_norm
 from .numerics.fails_loudly import (EndpointGeometry, corollary1_margin, endpoint_geometry,
                                     theorem1_margins)
@@ -138,7 +139,7 @@ _landscape_lru = functools.lru_cache(maxsize=8)(_landscape_cached)
 
 
 def landscape(drawn, device, dtype, regime) -> Landscape | None:
-    key = (json.dumps(drawn, sort_keys=True), str(device), str(dtype).split(".")[-1], regime)
+    key = (json.dumps(drawn, sort_keys=True), str(device), str(dtype).split(".")[-1], regime, is_tight())
     return _landscape_lru(key)
 
 

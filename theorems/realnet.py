@@ -19,6 +19,7 @@ from strategies.ntk_instances import r_max, r_no_spurious
 from strategies.realnet import realnet_draws
 
 from .claim import Claim, Evidence, NumericalFailure, register, tol_margin
+from .limits import is_tight
 from .jang2024 import CERT_TOL, SCALES, VALUE_TOL, _interpolant
 from .numerics import ntk_features as nf
 from .numerics.convex_oracle import convex_optimum, nuclear_norm
@@ -39,7 +40,8 @@ ASSUMPTIONS = ("G = d outputs / d W at the pretrained W0 of a small MLP or one-b
 # ---------------------------------------------------------------- instances (cached per drawn dict)
 
 def _key(drawn, device, dtype):
-    return json.dumps(drawn, sort_keys=True), str(device), str(dtype).split(".")[-1]
+    # is_tight(): a re-verification must not reuse a solve made at the search's tolerances
+    return json.dumps(drawn, sort_keys=True), str(device), str(dtype).split(".")[-1], is_tight()
 
 
 def _unkey(key):
