@@ -8,7 +8,7 @@ import pytest
 from hypothesis import strategies as st
 
 from theorems import claim as claims
-from theorems.claim import KINDS, PROVENANCES, Claim, Evidence, UnknownClaim
+from theorems.claim import KINDS, PROVENANCES, Claim, Evidence, UnknownClaim, Verdict
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
@@ -236,3 +236,18 @@ def test_every_theorem_and_lemma_is_guarded_by_a_control(registered):
     for c in registered:
         if c.is_control:
             assert c.guards, f"control {c.id} does not say which claim it guards"
+
+
+def test_a_claim_whose_optional_dependency_is_missing_is_skipped_not_failed():
+    from theorems.profiles import get_profile
+    from theorems.search import falsify_claim
+
+    def never(drawn, device, dtype):
+        raise AssertionError("a skipped claim must not be evaluated")
+    for kind in ("theorem", "control"):
+        c = _toy(kind=kind, requires=("no_such_module_for_lora_claims",), evaluate=never)
+        assert "no_such_module_for_lora_claims not installed" in c.missing()
+        out = falsify_claim(c, get_profile("ci"))
+        assert out.verdict is Verdict.SKIPPED and out.ok and out.examples == 0
+        assert "pip install" in out.note
+    assert _toy(requires=("torch",)).missing() is None

@@ -29,3 +29,28 @@ def test_deal_is_a_round_robin_partition():
     assert deal(items, 10)[9] == [] and deal([], 2) == [[], []]
     with pytest.raises(ValueError):
         deal(items, 0)
+
+
+def test_falsify_splits_claims_over_worker_processes_into_one_store(tmp_path):
+    import json
+    import sqlite3
+    import subprocess
+    import sys
+    db = tmp_path / "r.db"
+    cmd = [sys.executable, "-m", "theorems.cli", "falsify", "xu2025.a3_gradient_autograd", "xu2025.m2_wrong_gradient",
+           "jang2024.nc_a_tightness", "--workers", "2", "--results", str(db), "--json", "--device", "cpu"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    doc = json.loads(out.stdout)
+    assert doc["workers"] == 2
+    assert [s["id"] for s in doc["claims"]] == ["jang2024.nc_a_tightness", "xu2025.a3_gradient_autograd",
+                                               "xu2025.m2_wrong_gradient"]       # registry order
+    with sqlite3.connect(db) as con:
+        ids = {r[0] for r in con.execute("SELECT DISTINCT claim_id FROM examples")}
+        runs = con.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    assert ids == {s["id"] for s in doc["claims"]} and runs == 2                  # one run per worker
+
+
+def test_workers_must_be_positive():
+    from theorems.cli import main
+    assert main(["falsify", "xu2025.a3_gradient_autograd", "--workers", "0"]) == 2

@@ -30,6 +30,7 @@ class Verdict(str, Enum):
     HELD = "held"
     FALSIFIED = "falsified"
     INCONCLUSIVE = "inconclusive"
+    SKIPPED = "skipped"              # an optional dependency the claim requires is not installed
 
 
 class NumericalFailure(RuntimeError):
@@ -114,6 +115,7 @@ class Claim:
     notes: str = ""
     expected: str | None = None                 # for controls: what falsifies the mutant
     guards: tuple = ()                          # for controls: ids of the claims whose check it shows can fail
+    requires: tuple = ()                        # optional modules the claim needs (skipped without them)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -126,6 +128,14 @@ class Claim:
     @property
     def is_control(self) -> bool:
         return self.kind == "control"
+
+    def missing(self) -> str | None:
+        """Why the claim cannot run here (an optional dependency is not installed), or None."""
+        import importlib.util
+        absent = [m for m in self.requires if importlib.util.find_spec(m) is None]
+        if not absent:
+            return None
+        return f"{', '.join(absent)} not installed (pip install 'lora-claims[{absent[0]}]')"
 
     def metadata(self) -> dict:
         return {"id": self.id, "paper": self.paper, "theorem": self.theorem, "kind": self.kind,

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -18,6 +20,7 @@ from pathlib import Path
 import torch
 
 from . import claim as claims
+from .gpus import deal
 from .jsonable import jsonable
 from .profiles import PROFILES, UnknownProfile, get_profile
 from .runner import Interrupted, campaign, example_database, observed_dir, request_stop, reset_stop
@@ -51,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     fa.add_argument("--seed", type=int, default=0)
     fa.add_argument("--results", default=str(DEFAULT_PATH), help="results store (SQLite)")
     fa.add_argument("--json", action="store_true")
+    fa.add_argument("--workers", type=int, default=1,
+                    help="split the claims round-robin over N processes; with --device cuda each takes one "
+                         "visible GPU (i mod count); all write into the one store")
     rp = sub.add_parser("report", help="write the HTML claim report from the store")
     rp.add_argument("--results", default=str(DEFAULT_PATH))
     rp.add_argument("-o", "--output", default="report.html")
@@ -161,11 +167,55 @@ def _exit_on_sigterm():
     return signal.signal(signal.SIGTERM, _terminate)
 
 
+def _falsify_in_workers(args, profile, selected, device) -> int:
+    """One `lora-claims falsify` process per part of the claims (theorems.gpus.deal), each pinned to a GPU
+    by CUDA_VISIBLE_DEVICES when the device is CUDA; their JSON summaries are merged here."""
+    parts = [p for p in deal([c.id for c in selected], args.workers) if p]
+    gpus = torch.cuda.device_count() if device.type == "cuda" else 0
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    ids = visible.split(",") if visible else [str(i) for i in range(gpus)]
+    procs = []
+    for i, part in enumerate(parts):
+        cmd = [sys.executable, "-m", "theorems.cli", "falsify", *part, "--json", "--seed", str(args.seed),
+               "--results", args.results, "--profile", profile.name, "--device", device.type]
+        if args.budget is not None:
+            cmd += ["--budget", str(_budget(args.budget) * len(part) / len(selected))]
+        env = dict(os.environ)
+        if gpus:
+            env["CUDA_VISIBLE_DEVICES"] = ids[i % len(ids)]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True))
+    summaries, codes = [], []
+    for p in procs:
+        out, _ = p.communicate()
+        codes.append(p.returncode)
+        if p.returncode in (EXIT_OK, EXIT_FAIL):
+            summaries += json.loads(out)["claims"]
+    order = {c.id: k for k, c in enumerate(selected)}
+    summaries.sort(key=lambda s: order[s["id"]])
+    doc = {"profile": profile.name, "device": device.type, "seed": args.seed, "workers": len(parts),
+           "results": args.results, "claims": summaries}
+    if args.json:
+        print(json.dumps(jsonable(doc), indent=2))
+    else:
+        print(f"{len(summaries)} claims in {len(parts)} workers, {sum(s['examples'] for s in summaries)} examples; "
+              f"results in {args.results}")
+        bad = [s["id"] for s in summaries if not s["ok"]]
+        if bad:
+            print("NOT AS EXPECTED: " + ", ".join(bad))
+    if any(c not in (EXIT_OK, EXIT_FAIL) for c in codes):
+        return max(codes)
+    return EXIT_OK if all(s["ok"] for s in summaries) and len(summaries) == len(selected) else EXIT_FAIL
+
+
 def cmd_falsify(args) -> int:
     profile = get_profile(args.profile)
     selected = claims.select(args.patterns)
     budget = _budget(args.budget)
     device = _device(args.device or profile.device)
+    if args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    if args.workers > 1:
+        return _falsify_in_workers(args, profile, selected, device)
     if device.type == "cpu" and profile.get("threads"):
         torch.set_num_threads(int(profile.get("threads")))
     make_deterministic(device)

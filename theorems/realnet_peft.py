@@ -2,13 +2,13 @@
 
 The networks of theorems/realnet.py are wrapped with peft (``LoraConfig``: default, gaussian and PiSSA
 init) and checked through peft's own layer objects (theorems/numerics/peft_checks.py).  peft is an
-optional extra: without it every example is vacuous with the reason below, and under pytest the check
-is skipped with that reason (so CI without peft does not fail; CI installs ``lora-claims[peft]``).
+optional extra: these claims declare ``requires=("peft",)``, so without it the runner reports them
+``skipped`` (not a failure) and pytest skips them, each with the install hint; CI installs
+``lora-claims[peft]``.
 """
 from __future__ import annotations
 
 import functools
-import os
 
 import torch
 from hypothesis import strategies as st
@@ -28,14 +28,10 @@ ASSUMPTIONS = ("The MLP / transformer networks of realnet.*, pretrained; peft Lo
 
 
 def _peft_or_skip():
-    """None when peft imports; else a vacuous Evidence (CLI) or a pytest skip (under pytest)."""
+    """None when peft imports, else a vacuous Evidence.  The runner and pytest skip these claims before
+    evaluating them (Claim.requires); this guards direct calls (e.g. `lora-claims reproduce`)."""
     why = pc.missing()
-    if why is None:
-        return None
-    if "PYTEST_CURRENT_TEST" in os.environ:
-        import pytest
-        pytest.skip(why)
-    return Evidence.vacuously(why)
+    return None if why is None else Evidence.vacuously(why)
 
 
 def _wrapped(drawn):
@@ -81,6 +77,7 @@ def eval_merged_update(drawn, device, dtype, unscaled=False):
 
 
 register(Claim(
+    requires=("peft",),
     id="realnet.peft_merged_update", paper=PAPER, theorem="LoRA parameterisation (peft)",
     statement="peft's LoRA layer realises W = W_base + s B A with s = lora_alpha / r: its get_delta_weight, its "
               "merge_and_unload and the wrapped network's forward all agree with W_base + s B A for arbitrary "
@@ -90,6 +87,7 @@ register(Claim(
     strategy=lambda p: peft_draws(p), evaluate=eval_merged_update))
 
 register(Claim(
+    requires=("peft",),
     id="realnet.nc_peft_unscaled_update", paper=PAPER, theorem="Mutant: merged update without scaling",
     statement="MUTANT: 'peft's merged update is B A' (the scaling lora_alpha / r forgotten); the same harness must "
               "falsify it whenever lora_alpha != r.",
@@ -126,6 +124,7 @@ def eval_noop(drawn, device, dtype, base_untouched=False):
 
 
 register(Claim(
+    requires=("peft",),
     id="realnet.peft_init_noop", paper=PAPER, theorem="LoRA init is a no-op (peft)",
     statement="peft's default and gaussian inits set lora_B = 0, so the wrapped network computes exactly the "
               "pretrained one (the theorems' zero-update start, Kim et al.'s 'zero' init: A random, B = 0); "
@@ -135,6 +134,7 @@ register(Claim(
     strategy=lambda p: peft_draws(p), evaluate=eval_noop))
 
 register(Claim(
+    requires=("peft",),
     id="realnet.nc_peft_pissa_base_untouched", paper=PAPER, theorem="Mutant: PiSSA leaves the base weight",
     statement="MUTANT: 'a peft adapter at init leaves the base layer's weight as it was' -- true for the default "
               "and gaussian inits, false for PiSSA (the base layer holds W_res = W - s B A); the same harness must "
@@ -193,6 +193,7 @@ def _wd_draws(p):
 
 
 register(Claim(
+    requires=("peft",),
     id="realnet.peft_weight_decay_nuclear", paper=PAPER, theorem="Weight decay = nuclear norm (peft; Jang L0)",
     statement="Certified SOSPs (A_J, B_J) of F_lam on a real network's NTK risk, loaded into peft's layer as B = "
               "A_J / sqrt(s), A = B_J^T / sqrt(s) (s = lora_alpha / r), reproduce the update (get_delta_weight) and "
@@ -204,6 +205,7 @@ register(Claim(
     strategy=_wd_draws, evaluate=eval_weight_decay, notes=R.NTK_NOTE))
 
 register(Claim(
+    requires=("peft",),
     id="realnet.nc_peft_scaling_dropped", paper=PAPER, theorem="Mutant: weight decay without peft's scaling",
     statement="MUTANT: 'weight decay lam on peft's factors is the nuclear penalty lam ||Delta W||_*' (the scaling s "
               "= lora_alpha / r forgotten).  At balanced points (||A||^2 + ||B||^2)/2 = ||Delta W||_* / s, so the "
@@ -245,6 +247,7 @@ def eval_pissa(drawn, device, dtype, shift=0):
 
 
 register(Claim(
+    requires=("peft",),
     id="realnet.peft_pissa", paper=PAPER, theorem="PiSSA init (peft)",
     statement="peft's PiSSA init splits W into a residual with spectral norm sigma_r+1(W) and an adapter s B A "
               "equal to the top-r singular part U_r S_r V_r^T (it spans the top-r left and right singular "
@@ -255,6 +258,7 @@ register(Claim(
     strategy=lambda p: peft_draws(p, inits=("pissa",)), evaluate=eval_pissa))
 
 register(Claim(
+    requires=("peft",),
     id="realnet.nc_peft_pissa_index", paper=PAPER, theorem="Mutant: PiSSA residual norm off by one",
     statement="MUTANT: 'the PiSSA residual has spectral norm sigma_r(W)' (index off by one); with a singular gap "
               ">= 1e-3 sigma_1 the same harness must falsify it.",

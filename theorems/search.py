@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, event, given, seed as hseed, settings, targe
 from hypothesis.errors import Flaky
 
 from .claim import Claim, Evidence, NumericalFailure, Verdict, MAX_INCONCLUSIVE_FRACTION
+from .gpus import cuda_for_worker, worker_index
 from .jsonable import jsonable
 from .limits import ExampleTimeout, tight, time_limit
 from .observe import observing
@@ -52,6 +53,8 @@ class ClaimOutcome:
     @property
     def ok(self) -> bool:
         """Did the suite get what it expects? Theorems must not be falsified; controls must be."""
+        if self.verdict is Verdict.SKIPPED:
+            return True
         if self.claim.is_control:
             return self.verdict is Verdict.FALSIFIED
         return self.verdict is not Verdict.FALSIFIED
@@ -108,12 +111,19 @@ def make_deterministic(device: torch.device) -> None:
 
 
 def resolve_device(name: str) -> torch.device:
+    """'auto' (CUDA when present), 'cpu' or 'cuda'.  Inside a pytest-xdist worker, CUDA means that
+    worker's own GPU (gw<i> -> cuda:<i mod visible GPUs>, theorems/gpus.py)."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda requested but CUDA is not available")
     if name not in ("cpu", "cuda"):
         raise ValueError(f"unknown device {name!r} (auto, cpu or cuda)")
+    if name == "cuda":
+        dev = cuda_for_worker(worker_index())
+        if dev.index is not None:
+            torch.cuda.set_device(dev)
+        return dev
     return torch.device(name)
 
 
@@ -131,6 +141,10 @@ def falsify_claim(claim: Claim, profile: Profile, device: torch.device | str = "
     device = torch.device(device)
     timeout = profile.example_timeout if timeout is None else timeout
     out = ClaimOutcome(claim, Verdict.HELD)
+    why = claim.missing()
+    if why is not None:
+        out.verdict, out.note = Verdict.SKIPPED, why
+        return out
     t_start = time.perf_counter()
     deadline = None if budget is None else t_start + budget
     state = {"failing": False, "first_fail": None}
