@@ -17,12 +17,18 @@ TRF = {"kind": "transformer", "d_in": 3, "width": 6, "K": 2, "ff": 5, "seed": 1}
 
 
 def test_missing_peft_is_a_clear_skip(monkeypatch):
+    from theorems.claim import Verdict, select
+    from theorems.profiles import get_profile
+    from theorems.search import falsify_claim
     monkeypatch.setitem(sys.modules, "peft", None)          # makes `import peft` raise ImportError
     assert pc.missing() == pc.SKIP_REASON
-    with pytest.raises(pytest.skip.Exception, match="lora-claims\\[peft\\]"):
-        RP._peft_or_skip()
-    monkeypatch.delenv("PYTEST_CURRENT_TEST")
-    ev = RP._peft_or_skip()
+    peft_claims = select(["realnet.peft_*", "realnet.nc_peft_*"])
+    assert len(peft_claims) >= 5
+    for c in peft_claims:                                   # declared, so the runner and pytest skip them
+        assert c.requires == ("peft",) and "lora-claims[peft]" in c.missing()
+    out = falsify_claim(peft_claims[0], get_profile("ci"))
+    assert out.verdict is Verdict.SKIPPED and out.ok and out.examples == 0
+    ev = RP._peft_or_skip()                                 # a direct call (e.g. reproduce) is vacuous
     assert ev.status == "vacuous" and "pip install" in ev.why
 
 

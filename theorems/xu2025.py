@@ -287,9 +287,11 @@ def _escape_times(drawn, device, dtype):
     # 1.5x the spec's horizon: an init that barely overlaps the top direction escapes later
     T_end = 1.5 * float(spec_horizon(flow, min(min(alphas), 1e-1), min(drawn["r"], drawn["k"])).max())
     sol = integrate(big, Z1, Z2, T_end, n_eval=drawn.get("n_eval", 120))
-    # t_half's level uses L(T_end): it is meaningful only once the flow has converged there
+    # t_half's level is (L(0) + L(T_end))/2: with L(T_end) - L* <= 1% of the reducible loss it sits within
+    # 0.5% of the converged level (a large init converges slowly after its fast first drop); otherwise the
+    # row is still escaping at T_end and its t_half would be measured against the wrong level
     Lstar = _optimal_loss(inst, flow).repeat(len(alphas))
-    unconverged = (sol.loss[-1] - Lstar) > 1e-3 * (sol.loss[0] - Lstar)
+    unconverged = (sol.loss[-1] - Lstar) > 1e-2 * (sol.loss[0] - Lstar)
     t_half = torch.where(unconverged, torch.full_like(sol.t_half, float("nan")), sol.t_half)
     return t_half.reshape(len(alphas), flow.batch), 1 / (2 * torch.linalg.svdvals(flow.M())[:, 0])
 
@@ -618,10 +620,14 @@ register(Claim(
     id="xu2025.n3_large_init", paper=PAPER, theorem="N3 (large init: no ln(1/alpha) phase)",
     statement="MUTANT: 'the half-loss time grows like ln(1/alpha)/(2 sigma_1(M))' for alpha in {3, 10, 30} >= "
               "sigma_1(R0).  A large init has no alignment phase, so B2's check must reject it.",
-    assumptions="As xu2025.b2_escape_time with the large alpha grid.", guards=("xu2025.b2_escape_time",), kind="control", provenance="reconstructed",
-    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'"), rank_target=(1, 1), r_mode="any",
+    assumptions="As xu2025.b2_escape_time with the large alpha grid and LoRA rank 1 (with unused adapter "
+                "columns a large init leaves an excess that decays too slowly to reach the convergence check).", guards=("xu2025.b2_escape_time",), kind="control", provenance="reconstructed",
+    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'"), rank_target=(1, 1), r_range=(1, 1),
                                    alpha_grids=("large",)),
-    evaluate=eval_escape_time))
+    evaluate=eval_escape_time,
+    examples=({"variant": "A", "k": 1, "r": 1, "m": 4, "n": 4, "h": 4, "rank_u": 4, "gains": [1.0] * 4,
+               "sigmas": [1.0], "thetas": [0.0], "alpha_grid": "large", "alphas": [3.0, 10.0, 30.0], "seed": 0,
+               "batch": 4},)))
 
 
 # ---------------------------------------------------------------- mutants: each exact fact / claim can fail
