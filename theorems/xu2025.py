@@ -49,10 +49,14 @@ def solved(drawn, device, dtype, mutant=None):
     return _solved((json.dumps(drawn, sort_keys=True), str(device), str(dtype).split(".")[-1], mutant, is_tight()))
 
 
-def _loss_plot(title, sol, rows=4, hline=None):
+def _rows(x, Y, style="line", rows=4):
+    """One plot series per batch row (the first ``rows``) of Y (len(x), B); positive floor for log axes."""
+    return [T.series(f"row {b}", x, Y[:, b].clamp_min(1e-300), style=style) for b in range(min(rows, Y.shape[1]))]
+
+
+def _loss_plot(title, sol, hline=None):
     """Loss against time for the first rows of a solved batch (log axis)."""
-    return T.plots(T.plot(title, "t", "L", [T.series(f"row {b}", sol.t, sol.loss[:, b].clamp_min(1e-300))
-                                            for b in range(min(rows, sol.loss.shape[1]))], ylog=True, hline=hline))
+    return T.plots(T.plot(title, "t", "L", _rows(sol.t, sol.loss), ylog=True, hline=hline))
 
 
 def _events(drawn):
@@ -248,7 +252,7 @@ def eval_alignment(drawn, device, dtype, ratio_max=None):
     if ratio_max is not None:
         sin_ratio = s[-1] / s[0].clamp_min(1e-300)
         margins[f"s(alpha_min)/s(alpha_max) <= {ratio_max:g}"] = tol_margin(float(sin_ratio.max()), ratio_max)
-    curves = [T.series(f"row {b}", a, s[:, b]) for b in range(min(s.shape[1], 4))]
+    curves = _rows(a, s)
     return Evidence.from_margins(margins, meas, events=_events(drawn), traces=T.plots(T.plot(
         "misalignment at t_tau vs init scale", "alpha", "sin angle(col Z1, top singular space of M)", curves,
         xlog=True, ylog=True)))
@@ -306,7 +310,7 @@ def eval_escape_time(drawn, device, dtype):
     xc = x - x.mean()
     slope = (xc[:, None] * (t_half - t_half.mean(0))).sum(0) / (xc ** 2).sum()     # least squares, per row
     rel = (slope / pred - 1).abs()
-    curves = [T.series(f"row {b}", x, t_half[:, b], style="points") for b in range(min(t_half.shape[1], 4))]
+    curves = _rows(x, t_half, style="points")
     curves.append(T.series("slope 1/(2 sigma_1(M)) (row 0)", x, t_half[0, 0] + pred[0] * (x - x[0])))
     return Evidence.from_margins(
         {"|slope / (1/(2 sigma_1(M))) - 1| <= 0.15": tol_margin(float(rel.max()), 0.15)},
@@ -414,8 +418,7 @@ def eval_progress_matched(drawn, device, dtype, floor=None):
         T.plot("L - L*: random vs spectral init (row 0)", "t", "L - L*", curves, ylog=True),
         T.plot("alignment with gamma1 (row 0)", "t", "log10(1 - cos(gamma1, col U Z1))", align),
         T.plot("excess at matched progress T(alpha)", "alpha", "L(T(alpha)) - L*",
-               [T.series(f"row {b}", alphas, excess[:, b].clamp_min(1e-300), style="points")
-                for b in range(min(excess.shape[1], 4))], xlog=True, ylog=True))
+               _rows(alphas, excess, style="points"), xlog=True, ylog=True))
     margins = {"excess at T(alpha) non-increasing as alpha shrinks (5% slack)": float(mono)}
     if floor is None:
         margins["lim L = L* at alpha_min (relative 1e-8)"] = tol_margin(float((final[-1] / L0).max()), 1e-8)
@@ -470,7 +473,7 @@ def eval_bprime_distance(drawn, device, dtype, random_exact=False):
         {"alphas": drawn["alphas"], "distance_random": rand.tolist(), "distance_S1": spec.tolist()},
         events=_events(drawn), traces=T.plots(T.plot(
             "Reading B': limit adapter vs U^+ R0", "alpha", "||Z1 Z2^T - U^+ R0|| / ||U^+ R0||",
-            [T.series(f"row {b}", drawn["alphas"], rand[:, b], style="points") for b in range(min(rand.shape[1], 4))],
+            _rows(drawn["alphas"], rand, style="points"),
             xlog=True, ylog=True)))
 
 
