@@ -83,7 +83,9 @@ def _runs(store, results: list[dict]) -> list[dict]:
         rows.append({**run, "started_text": _when(run["started"]), "wall": wall, **t,
                      "summaries": len(rs),
                      "confirmed": sum(1 for r in rs if r["kind"] != "control" and r["verdict"] == "falsified"),
-                     "controls_missed": sum(1 for r in rs if r["kind"] == "control" and r["verdict"] != "falsified"),
+                     "controls_missed": sum(1 for r in rs if r["kind"] == "control"
+                                            and r["verdict"] not in ("falsified", "skipped")),
+                     "skipped": sum(1 for r in rs if r["verdict"] == "skipped"),
                      "unexpected": sum(1 for r in rs if not r["ok"])})
     return rows
 

@@ -177,3 +177,19 @@ def test_report_of_a_real_run_draws_claim_traces(tmp_path):
     text = " ".join(_Doc(html).svg_text)
     for spec in specs:
         assert spec["title"] in text
+
+
+def test_a_skipped_control_is_not_counted_as_missed(tmp_path):
+    """A control skipped for a missing optional extra is neither 'not falsified' nor unexpected."""
+    store = Store(tmp_path / "claims.sqlite")
+    a, _, c, _ = CLAIMS
+    run = store.start_run("ci", "cpu", 0, {})
+    store.record_outcome(run, _summary(c, "skipped", True, None, 0, note="peft not installed"))
+    store.record_outcome(run, _summary(a, "held", True, 0.5, 1))
+    store.finish_run(run, "complete")
+    html = build_report(store, CLAIMS, tmp_path / "r.html").read_text()
+    store.close()
+    row = re.search(r"<tr>\s*<td[^>]*>1</td>.*?</tr>", html, re.S).group(0)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    assert cells[-2:] == ["0", "1"], cells           # controls not falsified, skipped
+    assert "as expected</span>" in html and 'badge bad' not in html

@@ -144,8 +144,12 @@ class Progress:
             self.stream.write("\r\033[K")
         mark = "ok " if s["ok"] else "BAD"
         wm = "-" if s["worst_margin"] is None else f"{s['worst_margin']:.3g}"
-        self.stream.write(f"{mark} [{self.done}/{self.total}] {s['id']:<{self.width}} {s['verdict']:<12} "
-                          f"{s['examples']:>4} ex  worst margin {wm:>10}  {s['seconds']:.1f}s  ({self._left()})\n")
+        if s["verdict"] == "skipped":
+            self.stream.write(f"{mark} [{self.done}/{self.total}] {s['id']:<{self.width}} skipped      "
+                              f"{s.get('note', '')}\n")
+        else:
+            self.stream.write(f"{mark} [{self.done}/{self.total}] {s['id']:<{self.width}} {s['verdict']:<12} "
+                              f"{s['examples']:>4} ex  worst margin {wm:>10}  {s['seconds']:.1f}s  ({self._left()})\n")
         self.stream.flush()
 
 
