@@ -1,14 +1,14 @@
 """Re-verification really tightens the numerics (theorems.limits.tight) and never reuses a loose solve."""
 import torch
 
+from strategies.dayi import setting_from_draw
+from strategies.ntk_instances import random_ntk
 from theorems import xu2025
 from theorems.limits import tight, tolerance
 from theorems.numerics.gradient_flow import LoRAFlow, integrate
 from theorems.numerics.landscape import probe
 from theorems.numerics.lora import LoRAObjective
 from theorems.numerics.teacher_student import ode_time
-from strategies.dayi import setting_from_draw
-from strategies.ntk_instances import random_ntk
 
 F64 = torch.float64
 

@@ -153,6 +153,16 @@ def register(claim: Claim) -> Claim:
     return claim
 
 
+def register_mutant(paper_key: str, paper: str, id_: str, guards: str, theorem: str, statement: str,
+                    strategy, evaluate, *, provenance: str = "derived", examples: tuple = ()) -> Claim:
+    """Register a control that mutates one claim of the same paper: id and guard are ``paper_key.<name>``,
+    the statement is prefixed 'MUTANT: ', the assumptions are the guarded claim's."""
+    return register(Claim(id=f"{paper_key}.{id_}", paper=paper, theorem=theorem, statement="MUTANT: " + statement,
+                          assumptions="As the guarded claim.", kind="control", provenance=provenance,
+                          strategy=strategy, evaluate=evaluate, examples=examples,
+                          guards=(f"{paper_key}.{guards}",)))
+
+
 def all_claims() -> list[Claim]:
     from . import papers  # noqa: F401  (importing the paper modules registers their claims)
     return list(_REGISTRY.values())

@@ -18,7 +18,7 @@ from strategies.kim_instances import NC1_LAM, gquad, glogit, gsense, nc1_points,
 from strategies.ntk import SEEDS
 
 from . import traces as T
-from .claim import Claim, Evidence, NumericalFailure, register, tol_margin
+from .claim import Claim, Evidence, NumericalFailure, register, register_mutant, tol_margin
 from .limits import is_tight
 from .numerics.convex_oracle import convex_optimum, nuclear_norm
 from .numerics.fails_loudly import (EndpointGeometry, corollary1_margin, endpoint_geometry,
@@ -670,10 +670,7 @@ register(Claim(
 
 # ---------------------------------------------------------------- mutants of the lemmas and of Theorem 2 / Sec. 3.4
 
-def _mutant(id_, guards, theorem, statement, strategy, evaluate, examples=()):
-    register(Claim(id=f"kim2025.{id_}", paper=PAPER, theorem=theorem, statement="MUTANT: " + statement,
-                   assumptions="As the guarded claim.", kind="control", provenance="derived",
-                   strategy=strategy, evaluate=evaluate, examples=examples, guards=(f"kim2025.{guards}",)))
+_mutant = functools.partial(register_mutant, "kim2025", PAPER)
 
 
 _ANY_REGIME = lambda p: KS.kim_draws(p, regime="generic") | KS.kim_draws(p, regime="special")  # noqa: E731

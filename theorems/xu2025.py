@@ -17,7 +17,7 @@ from strategies import xu as XS
 from strategies.xu_instances import initial_point, instance_from_draw, misalignment
 
 from . import traces as T
-from .claim import Claim, Evidence, register, tol_margin
+from .claim import Claim, Evidence, register, register_mutant, tol_margin
 from .limits import is_tight
 from .numerics.gradient_flow import (LoRAFlow, integrate, logistic_mode, spec_horizon, states_at,
                                      step_halving_ratio, time_to_error)
@@ -393,11 +393,11 @@ def eval_progress_matched(drawn, device, dtype, floor=None):
     both = flow.take(torch.arange(2 * A * B, device=flow.device) % B)
     T_end = float(spec_horizon(flow, min(alphas), r).max()) + 20.0 / float(sM.min())
     sol = integrate(both, torch.cat([Z1, S1]), torch.cat([Z2, S2]), T_end, n_eval=drawn.get("n_eval", 160))
-    sol.t_half = sol.t_half[:A * B]
-    if not bool(torch.isfinite(sol.t_half).all()):
-        return Evidence.inconclusive("no half-loss time within the horizon", {"t_half": sol.t_half.tolist()})
+    t_half = sol.t_half[:A * B]                                # the random-init rows
+    if not bool(torch.isfinite(t_half).all()):
+        return Evidence.inconclusive("no half-loss time within the horizon", {"t_half": t_half.tolist()})
     Lbig = Lstar.repeat(A)
-    excess = (big.loss(*states_at(big, Z1, Z2, sol.t_half + tau_loc.repeat(A))) - Lbig).reshape(A, B)
+    excess = (big.loss(*states_at(big, Z1, Z2, t_half + tau_loc.repeat(A))) - Lbig).reshape(A, B)
     final = (sol.loss[-1, :A * B] - Lbig).reshape(A, B)
     g1 = torch.linalg.svd(inst.R0)[0][0, :, 0]
     curves, align = [], []
@@ -635,10 +635,7 @@ register(Claim(
 
 # ---------------------------------------------------------------- mutants: each exact fact / claim can fail
 
-def _mutant(id_, guards, theorem, statement, strategy, evaluate, provenance="derived"):
-    register(Claim(id=f"xu2025.{id_}", paper=PAPER, theorem=theorem, statement="MUTANT: " + statement,
-                   assumptions="As the guarded claim.", kind="control", provenance=provenance,
-                   strategy=strategy, evaluate=evaluate, guards=(f"xu2025.{guards}",)))
+_mutant = functools.partial(register_mutant, "xu2025", PAPER)
 
 
 _ALL = ("A", "B", "B'")
