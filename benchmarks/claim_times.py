@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from theorems.claim import select  # noqa: E402
-from theorems.profiles import get_profile  # noqa: E402
-from theorems.search import falsify_claim  # noqa: E402
+from lora_claims.catalog import select  # noqa: E402
+from lora_claims.profiles import get_profile  # noqa: E402
+from lora_claims.search import falsify_claim  # noqa: E402
 
 
 def main(argv=None):

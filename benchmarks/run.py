@@ -27,12 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from strategies.ntk_instances import random_ntk  # noqa: E402
-from strategies.xu_instances import random_init, xu_instance  # noqa: E402
-from theorems.numerics.gradient_flow import LoRAFlow, integrate  # noqa: E402
-from theorems.numerics.landscape import probe  # noqa: E402
-from theorems.numerics.lora import LoRAObjective  # noqa: E402
-from theorems.numerics.online_sgd import SGDConfig, run_sgd  # noqa: E402
+from lora_claims.strategies.ntk_instances import random_ntk  # noqa: E402
+from lora_claims.strategies.xu_instances import random_init, xu_instance  # noqa: E402
+from lora_claims.theorems.numerics.gradient_flow import LoRAFlow, integrate  # noqa: E402
+from lora_claims.theorems.numerics.landscape import probe  # noqa: E402
+from lora_claims.theorems.numerics.lora import LoRAObjective  # noqa: E402
+from lora_claims.theorems.numerics.online_sgd import SGDConfig, run_sgd  # noqa: E402
 
 F64 = torch.float64
 

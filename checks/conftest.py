@@ -6,10 +6,12 @@ import os
 import pytest
 import torch
 
-from theorems.profiles import ENV_VAR, get_profile
-from theorems.runner import example_database, observed_dir
-from theorems.search import make_deterministic, resolve_device, versions
-from theorems.store import DEFAULT_PATH, Store
+from lora_claims import catalog
+from lora_claims.profiles import ENV_VAR, get_profile
+from lora_claims.runner import example_database, observed_dir
+from lora_claims.search import make_deterministic, resolve_device, versions
+from lora_claims.store import DEFAULT_PATH, Store
+from lora_claims.theorems.context import SolveMemo
 
 
 def pytest_addoption(parser):
@@ -17,8 +19,24 @@ def pytest_addoption(parser):
     g.addoption("--claims-profile", default=None, help=f"ci, dev or nightly (default ${ENV_VAR} or ci)")
     g.addoption("--claims-device", default=None, help="auto, cpu or cuda (default: the profile's)")
     g.addoption("--claims-seed", type=int, default=0)
+    g.addoption("--claims", action="append", default=[], metavar="MODULE_OR_FILE",
+                help="also check the claims declared in MODULE_OR_FILE (repeatable); installed plugins "
+                     "(entry-point group lora_claims.claims) are always checked")
     g.addoption("--claims-results", default=os.environ.get("LORA_CLAIMS_RESULTS", str(DEFAULT_PATH)),
                 help="results store every example is recorded into")
+
+
+def pytest_generate_tests(metafunc):
+    """One test per registered claim: built-in, installed plugins and --claims modules."""
+    if "claim" in metafunc.fixturenames:
+        claims = catalog.all_claims(metafunc.config.getoption("--claims"))
+        metafunc.parametrize("claim", claims, ids=[c.id for c in claims])
+
+
+@pytest.fixture(scope="session")
+def claims_solves():
+    """The session's solve memo (claims drawing the same instances share their solves, as in a campaign)."""
+    return SolveMemo()
 
 
 @pytest.fixture(scope="session")
@@ -41,14 +59,14 @@ def claims_seed(request):
 
 
 @pytest.fixture(scope="session")
-def claims_store(request, claims_profile, claims_device, claims_seed):
+def claims_store(request, claims_profile, claims_device, claims_seed, claims_solves):
     """One run per pytest process (each xdist worker records its own run into the shared store),
     with the runner's example database and observability output beside the store."""
     results = request.config.getoption("--claims-results")
     store = Store(results)
     run_id = store.start_run(claims_profile.name, str(claims_device), claims_seed, versions())
     extras = {"database": example_database(results) if claims_profile.database else None,
-              "observe_dir": observed_dir(results)}
+              "observe_dir": observed_dir(results), "solves": claims_solves}
     yield store, run_id, extras
     store.finish_run(run_id, "complete")
     store.close()

@@ -9,11 +9,10 @@ import json
 
 import pytest
 
-from theorems.claim import Verdict, all_claims
-from theorems.runner import run_and_record
+from lora_claims.theorems.claim import Verdict
+from lora_claims.runner import run_and_record
 
 
-@pytest.mark.parametrize("claim", all_claims(), ids=lambda c: c.id)
 def test_claim(claim, claims_profile, claims_device, claims_seed, claims_store):
     why = claim.missing()
     if why is not None:

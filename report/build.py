@@ -14,13 +14,12 @@ import shlex
 from collections import Counter
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 
-from theorems.claim import PROVENANCES
+from ..theorems.claim import PROVENANCES
 
 from . import plots
 
-TEMPLATES = Path(__file__).parent / "templates"
 MAX_TRACE_PLOTS = 6          # per example shown
 
 
@@ -43,30 +42,30 @@ def _trace_svgs(store, example_id, salt: str) -> list[str]:
     return [svg for i, spec in enumerate(specs) if (svg := plots.trace_plot(spec, f"{salt}-{i}"))]
 
 
-def _claim_row(store, c, res, history, results_path: str) -> dict:
-    meta = c.metadata()
+def _claim_row(store, meta: dict, res, history, results_path: str) -> dict:
+    cid_ = meta["id"]
     row = {"claim": meta, "result": res, "history": history, "margins_svg": None, "traces_svg": [],
-           "ce_traces_svg": [], "history_svg": plots.history_plot(history, f"{c.id}-history"),
+           "ce_traces_svg": [], "history_svg": plots.history_plot(history, f"{cid_}-history"),
            "statuses": {}, "closest_cmd": None, "closest_is_ce": False}
     if res is None:
         return row
-    examples = [e for e in store.examples_of(c.id, res["run_id"]) if e.get("origin") != "reverify"]
+    examples = [e for e in store.examples_of(cid_, res["run_id"]) if e.get("origin") != "reverify"]
     row["statuses"] = dict(Counter(e["status"] for e in examples))
     closest = res.get("closest") or {}
     row["margins_svg"] = plots.margin_distribution(
-        [e["margin"] for e in examples if e["status"] in ("pass", "fail")], f"{c.id}-margins",
+        [e["margin"] for e in examples if e["status"] in ("pass", "fail")], f"{cid_}-margins",
         closest.get("margin"))
-    cid = closest.get("example_id") or store.worst_example_id(c.id, res["run_id"])
+    cid = closest.get("example_id") or store.worst_example_id(cid_, res["run_id"])
     if cid is not None:
         row["closest_cmd"] = f"lora-claims reproduce {cid} --results {shlex.quote(results_path)}"
     ce, ce_id = res.get("counterexample"), None
     if ce:
         drawn = json.dumps(ce.get("drawn"), sort_keys=True)
         ce_id = next((e["id"] for e in reversed(examples) if e["drawn"] == drawn and e["status"] == "fail"), None)
-        row["ce_traces_svg"] = _trace_svgs(store, ce_id, f"{c.id}-ce")
+        row["ce_traces_svg"] = _trace_svgs(store, ce_id, f"{cid_}-ce")
     row["closest_is_ce"] = bool(ce) and closest.get("drawn") == ce.get("drawn")
     if cid != ce_id and not row["closest_is_ce"]:
-        row["traces_svg"] = _trace_svgs(store, cid, f"{c.id}-closest")
+        row["traces_svg"] = _trace_svgs(store, cid, f"{cid_}-closest")
     return row
 
 
@@ -100,11 +99,26 @@ def build_report(store, claims, output) -> Path:
             {"run": r["run_id"], "verdict": r["verdict"], "worst_margin": r["worst_margin"],
              "examples": r["examples"], "seconds": r["seconds"]})
     results_path = str(store.path)
-    rows = [_claim_row(store, c, latest.get(c.id), history.get(c.id, []), results_path) for c in claims]
+    # every loaded claim, then every claim the store has results for whose module is not loaded here
+    # (shown from the metadata recorded with its outcome, marked as such: never silently dropped)
+    metas = {c.id: dict(c.metadata(), loaded=True) for c in claims}
+    for cid, meta in store.claim_metadata().items():
+        if cid not in metas:
+            metas[cid] = dict(meta, loaded=False)
+    for cid, res in latest.items():
+        if cid not in metas:             # recorded before claim metadata was stored with outcomes
+            metas[cid] = {"id": cid, "paper": res.get("paper", ""), "theorem": res.get("theorem", ""),
+                          "kind": res.get("kind", ""), "provenance": res.get("provenance", ""),
+                          "statement": "", "assumptions": "", "notes": "", "guards": [], "source": "",
+                          "loaded": False}
+    rows = [_claim_row(store, meta, latest.get(cid), history.get(cid, []), results_path)
+            for cid, meta in metas.items()]
     runs = _runs(store, results)
     verdicts = Counter(r["result"]["verdict"] if r["result"] else "not run" for r in rows)
     unexpected = [r["claim"]["id"] for r in rows if r["result"] and not r["result"]["ok"]]
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    # package data, read through the package (a wheel ships it); a missing template is a loud error
+    env = Environment(loader=PackageLoader("lora_claims.report", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]))
     env.filters["fmt"] = _fmt
     env.filters["when"] = _when
     env.filters["tojson_pretty"] = lambda x: json.dumps(x, indent=2, sort_keys=True, default=str)

@@ -15,9 +15,9 @@ import math
 import torch
 from hypothesis import strategies as st
 
-from theorems.numerics.hermite import FAMILY, NONLINEAR
-from theorems.numerics.online_sgd import SGDConfig
-from theorems.numerics.teacher_student import Setting
+from ..theorems.numerics.hermite import FAMILY, NONLINEAR
+from ..theorems.numerics.online_sgd import SGDConfig
+from ..theorems.numerics.teacher_student import Setting
 
 from .seeding import generator
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from theorems.numerics.losses import LogisticMatrix, MatrixSensing, ScalarFeatureLoss, WeightedQuadratic
+from ..theorems.numerics.losses import LogisticMatrix, MatrixSensing, ScalarFeatureLoss, WeightedQuadratic
 
 from .seeding import generator
 

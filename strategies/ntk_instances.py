@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from theorems.numerics.losses import NTKRisk
-from theorems.numerics.rank_reduction import rank_bound
+from ..theorems.numerics.losses import NTKRisk
+from ..theorems.numerics.rank_reduction import rank_bound
 
 from .seeding import generator
 

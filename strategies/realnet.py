@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from theorems.numerics.ntk_features import ADAPTABLE, layer_shape
+from ..theorems.numerics.ntk_features import ADAPTABLE, layer_shape
 
 from .ntk import SEEDS, log_uniform
 from .ntk_instances import r_max

@@ -14,11 +14,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from report.build import build_report
-from theorems.claim import all_claims, get
-from theorems.profiles import PROFILES
-from theorems.runner import run_and_record
-from theorems.store import Store
+from lora_claims.report.build import build_report
+from lora_claims.catalog import all_claims, get
+from lora_claims.profiles import PROFILES
+from lora_claims.runner import run_and_record
+from lora_claims.store import Store
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 

@@ -7,8 +7,9 @@ import re
 import pytest
 from hypothesis import strategies as st
 
-from theorems import claim as claims
-from theorems.claim import KINDS, PROVENANCES, Claim, Evidence, UnknownClaim, Verdict
+from lora_claims import catalog
+from lora_claims.theorems import claim as claims
+from lora_claims.theorems.claim import KINDS, PROVENANCES, Claim, Evidence, UnknownClaim, Verdict
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
@@ -17,7 +18,7 @@ def _toy(**kw) -> Claim:
     base = dict(id="toy.claim", paper="Toy 2024", theorem="Lemma 0", statement="x >= 0",
                 assumptions="x is a natural number", kind="lemma", provenance="derived",
                 strategy=lambda p: st.fixed_dictionaries({"x": st.integers(0, 10)}),
-                evaluate=lambda drawn, device, dtype: Evidence(float(drawn["x"])))
+                evaluate=lambda drawn, ctx: Evidence(float(drawn["x"])))
     base.update(kw)
     return Claim(**base)
 
@@ -135,7 +136,7 @@ def test_claim_metadata():
 
 @pytest.fixture(scope="module")
 def registered():
-    return claims.all_claims()
+    return catalog.all_claims()
 
 
 def test_registry_is_not_empty(registered):
@@ -161,48 +162,48 @@ def test_registered_ids_are_unique(registered):
 
 
 def test_registering_a_duplicate_id_is_refused(registered):
-    before = [c.id for c in claims.all_claims()]
+    before = [c.id for c in catalog.all_claims()]
     with pytest.raises(ValueError, match="duplicate"):
-        claims.register(registered[0])
-    assert [c.id for c in claims.all_claims()] == before
+        claims.REGISTRY.add(registered[0])
+    assert [c.id for c in catalog.all_claims()] == before
 
 
 def test_get_known_and_unknown(registered):
-    assert claims.get(registered[0].id) is registered[0]
+    assert catalog.get(registered[0].id) is registered[0]
     with pytest.raises(UnknownClaim):
-        claims.get("nosuchpaper.nosuchclaim")
+        catalog.get("nosuchpaper.nosuchclaim")
 
 
 def test_select_everything_without_patterns(registered):
     ids = [c.id for c in registered]
-    assert [c.id for c in claims.select(None)] == ids
-    assert [c.id for c in claims.select([])] == ids
+    assert [c.id for c in catalog.select(None)] == ids
+    assert [c.id for c in catalog.select([])] == ids
 
 
 def test_select_globs(registered):
     ids = [c.id for c in registered]
     paper = ids[0].split(".")[0]
     same_paper = [i for i in ids if i.startswith(paper + ".")]
-    assert [c.id for c in claims.select([paper + ".*"])] == same_paper
-    assert [c.id for c in claims.select(["*"])] == ids
+    assert [c.id for c in catalog.select([paper + ".*"])] == same_paper
+    assert [c.id for c in catalog.select(["*"])] == ids
     # an exact id selects exactly that claim
-    assert [c.id for c in claims.select([ids[-1]])] == [ids[-1]]
+    assert [c.id for c in catalog.select([ids[-1]])] == [ids[-1]]
     # overlapping patterns: no duplicates, registry order kept
-    got = [c.id for c in claims.select([ids[-1], "*", ids[0]])]
+    got = [c.id for c in catalog.select([ids[-1], "*", ids[0]])]
     assert got == ids
     # ? and [] globs
     one = ids[0]
-    assert one in [c.id for c in claims.select([one[:-1] + "?"])]
+    assert one in [c.id for c in catalog.select([one[:-1] + "?"])]
     # globs are case-sensitive
     if one.upper() != one:
         with pytest.raises(UnknownClaim):
-            claims.select([one.upper()])
+            catalog.select([one.upper()])
 
 
 @pytest.mark.parametrize("patterns", [["nosuch.*"], ["jang2024.nosuch"], ["*", "nosuch.*"], [""]])
 def test_select_unknown_pattern_raises(patterns):
     with pytest.raises(UnknownClaim):
-        claims.select(patterns)
+        catalog.select(patterns)
 
 
 def test_select_controls(registered):
@@ -210,7 +211,7 @@ def test_select_controls(registered):
     if not controls:
         pytest.skip("no controls registered")
     for cid in controls:
-        assert claims.select([cid])[0].is_control
+        assert catalog.select([cid])[0].is_control
 
 
 # ---------------------------------------------------------------- every claim can be seen to fail
@@ -229,7 +230,7 @@ def test_every_theorem_and_lemma_is_guarded_by_a_control(registered):
     for c in registered:
         for g in c.guards:
             assert g in ids, f"{c.id} guards unknown claim {g}"
-            assert not claims.get(g).is_control, f"{c.id} guards another control {g}"
+            assert not catalog.get(g).is_control, f"{c.id} guards another control {g}"
             guarded.setdefault(g, []).append(c.id)
     unguarded = sorted(c.id for c in registered if not c.is_control and c.id not in guarded)
     assert not unguarded, f"claims without a control that shows they can fail: {unguarded}"
@@ -239,10 +240,10 @@ def test_every_theorem_and_lemma_is_guarded_by_a_control(registered):
 
 
 def test_a_claim_whose_optional_dependency_is_missing_is_skipped_not_failed():
-    from theorems.profiles import get_profile
-    from theorems.search import falsify_claim
+    from lora_claims.profiles import get_profile
+    from lora_claims.search import falsify_claim
 
-    def never(drawn, device, dtype):
+    def never(drawn, ctx):
         raise AssertionError("a skipped claim must not be evaluated")
     for kind in ("theorem", "control"):
         c = _toy(kind=kind, requires=("no_such_module_for_lora_claims",), evaluate=never)

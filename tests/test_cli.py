@@ -1,4 +1,4 @@
-"""The `lora-claims` command line (theorems/cli.py): JSON shapes and exit codes 0 / 1 / 2."""
+"""The `lora-claims` command line (lora_claims/cli.py): JSON shapes and exit codes 0 / 1 / 2."""
 from __future__ import annotations
 
 import contextlib
@@ -12,9 +12,10 @@ import pytest
 import torch
 from hypothesis import strategies as st
 
-from theorems import claim as claims
-from theorems.claim import Claim, Evidence
-from theorems.cli import main
+from lora_claims import catalog
+from lora_claims.theorems import claim as claims
+from lora_claims.theorems.claim import Claim, Evidence
+from lora_claims.cli import main
 
 CLAIM_KEYS = {"id", "paper", "theorem", "kind", "provenance", "verdict", "examples", "worst_margin",
               "seconds", "counterexample"}
@@ -45,7 +46,7 @@ def test_list_json_names_every_registered_claim():
     rc, out, err = cli("list", "--json")
     assert rc == 0
     rows = json.loads(out)["claims"]
-    assert [r["id"] for r in rows] == [c.id for c in claims.all_claims()]
+    assert [r["id"] for r in rows] == [c.id for c in catalog.all_claims()]
     for r in rows:
         for key in ("id", "paper", "theorem", "kind", "provenance"):
             assert isinstance(r[key], str) and r[key], (r["id"], key)
@@ -55,7 +56,7 @@ def test_list_json_names_every_registered_claim():
 def test_list_plain():
     rc, out, _ = cli("list")
     assert rc == 0
-    for c in claims.all_claims():
+    for c in catalog.all_claims():
         assert c.id in out
 
 
@@ -157,7 +158,7 @@ def test_reproduce_missing_file_or_store_exits_2(tmp_path):
 def _toy(id, kind, margin):
     return Claim(id=id, paper="Toy", theorem="T0", statement="toy", assumptions="none", kind=kind,
                  provenance="derived", strategy=lambda p: st.fixed_dictionaries({"x": st.integers(0, 9)}),
-                 evaluate=lambda d, device, dtype: Evidence(margin(d["x"])))
+                 evaluate=lambda d, ctx: Evidence(margin(d["x"])))
 
 
 @pytest.mark.parametrize("kind, margin, expect", [
@@ -167,10 +168,10 @@ def _toy(id, kind, margin):
     ("control", lambda x: 0.5 - x, 0),       # falsified control
     ("control", lambda x: 1.0, 1),           # control not falsified: the suite lacks power
 ])
-def test_exit_code_follows_the_contract(tmp_path, monkeypatch, kind, margin, expect):
+def test_exit_code_follows_the_contract(tmp_path, register_toy, kind, margin, expect):
     c = _toy("toyexit.c", kind, margin)
-    monkeypatch.setitem(claims._REGISTRY, c.id, c)   # removed again after the test
-    rc, out, err = cli("falsify", "toyexit.*", "--json", "--results", tmp_path / "s.sqlite")
+    register_toy(c)                                        # removed again after the test
+    rc, out, err = cli("falsify", "toyexit.c", "--json", "--results", tmp_path / "s.sqlite")
     assert rc == expect, err
     doc = json.loads(out)
     assert [s["id"] for s in doc["claims"]] == ["toyexit.c"]
@@ -200,7 +201,7 @@ def test_e2e_exit_and_document(e2e):
         assert CLAIM_KEYS <= set(s), CLAIM_KEYS - set(s)
         assert s["verdict"] in ("held", "falsified", "inconclusive")
         assert s["examples"] > 0 and s["seconds"] >= 0
-        meta = claims.get(s["id"]).metadata()
+        meta = catalog.get(s["id"]).metadata()
         assert all(s[k] == meta[k] for k in ("paper", "theorem", "kind", "provenance"))
     by_id = {s["id"]: s for s in doc["claims"]}
     assert by_id["jang2024.lemma_l2_origin"]["verdict"] != "falsified"
@@ -239,7 +240,7 @@ def test_e2e_reproduction_command_prints_fail(e2e):
     argv = shlex.split(ce["command"])
     assert argv[:2] == ["lora-claims", "reproduce"] and len(argv) == 3
     assert Path(argv[2]).is_file()
-    # run it as the console script would (lora-claims = theorems.cli:main), in-process to stay fast
+    # run it as the console script would (lora-claims = lora_claims.cli:main), in-process to stay fast
     rc, out, err = cli(*argv[1:])
     assert rc == 0, err
     shown = json.loads(out)
@@ -265,6 +266,6 @@ def test_e2e_report_names_every_claim(e2e):
     assert rc == 0, err
     text = html.read_text(encoding="utf-8")
     assert text.lstrip().lower().startswith("<!doctype html")
-    for c in claims.all_claims():
+    for c in catalog.all_claims():
         assert c.id in text, c.id
     assert "falsified" in text

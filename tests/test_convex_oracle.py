@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from strategies.ntk_instances import random_ntk, tightness_family
-from theorems.numerics.convex_oracle import ConvexOptimum, convex_optimum, nuclear_norm, svt
+from lora_claims.strategies.ntk_instances import random_ntk, tightness_family
+from lora_claims.theorems.numerics.convex_oracle import ConvexOptimum, convex_optimum, nuclear_norm, svt
 
 F64 = torch.float64
 

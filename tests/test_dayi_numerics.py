@@ -8,8 +8,10 @@ import pytest
 import torch
 from scipy import integrate, special
 
-from theorems.numerics.hermite import activation, kernel, kernel_prime
-from theorems.numerics.teacher_student import Setting, drift, drift_lower_bound, loss_of_u, ode_time
+from lora_claims.theorems.numerics.hermite import activation, kernel, kernel_prime
+from lora_claims.theorems.context import EvalContext
+from lora_claims.theorems.numerics.teacher_student import (ODE_RTOL, Setting, drift, drift_lower_bound, loss_of_u,
+                                                           ode_time, predicted_T_over_d)
 
 
 def _quad_coef(f, n):
@@ -90,7 +92,7 @@ def test_drift_is_minus_autograd_derivative():
     s = _flat("relu", 3, 0.8)
     for m in (-0.3, 0.0, 0.6):
         mt = torch.tensor(m, dtype=torch.float64, requires_grad=True)
-        from theorems.numerics.teacher_student import population_loss
+        from lora_claims.theorems.numerics.teacher_student import population_loss
         L = population_loss(s, mt, torch.zeros(3, dtype=torch.float64))
         (g,) = torch.autograd.grad(L, mt)
         assert abs(-float(g) - float(drift(s, m))) < 1e-12
@@ -121,10 +123,31 @@ def test_ode_time_matches_pilot_and_solve_ivp():
     assert abs(got[0] - want) / want < 1e-6
 
 
+def test_ode_tolerance_is_an_explicit_parameter():
+    """rtol defaults to ODE_RTOL (1e-10); a re-verification's ctx.tolerance(ODE_RTOL) solves tighter and agrees."""
+    s = _flat("tanh3", 4, 1.0)
+    t1, sol1 = ode_time(s, [0.1])
+    t0, _ = ode_time(s, [0.1], rtol=ODE_RTOL)
+    rt = EvalContext(tight=True).tolerance(ODE_RTOL)
+    assert rt == ODE_RTOL * 1e-2 and EvalContext().tolerance(ODE_RTOL) == ODE_RTOL
+    t2, sol2 = ode_time(s, [0.1], rtol=rt)
+    assert t0[0] == t1[0] and sol2.nfev > sol1.nfev and abs(t2[0] - t1[0]) < 1e-6 * t1[0]
+    assert float(predicted_T_over_d(s, [0.1], 0.05, rtol=rt)[0]) == t2[0] / 0.05
+
+
+def test_predicted_memo_is_keyed_on_the_explicit_tolerance():
+    from lora_claims.theorems import dayi2024 as D
+    s = _flat("tanh3", 4, 1.0)
+    loose = D._predicted(s, (0.1,), 0.05, ODE_RTOL)
+    strict = D._predicted(s, (0.1,), 0.05, ODE_RTOL * 1e-2)
+    assert loose == (float(predicted_T_over_d(s, [0.1], 0.05)[0]),)
+    assert strict == (float(predicted_T_over_d(s, [0.1], 0.05, rtol=ODE_RTOL * 1e-2)[0]),)
+
+
 # ---------------------------------------------------------------- mutants used by negative controls
 
 def test_inv_factorial_kernel_mutant_divides_by_n_factorial():
-    from theorems.numerics.hermite import mutant_activation
+    from lora_claims.theorems.numerics.hermite import mutant_activation
     rho = torch.linspace(-0.9, 1.0, 11, dtype=torch.float64)
     for p in (2, 3, 4):                                          # sigma = h_p: K(rho) = rho^p -> rho^p / p!
         a = activation(f"h{p}")
@@ -176,28 +199,30 @@ _EXACT = {"act": "tanh3", "k": 3, "xi": 1.0, "c_mode": "uniform", "lam_mode": "s
 ])
 def test_exact_control_flags_break_only_the_mutated_check(name, kw, mut):
     """Each control flag turns a passing exact check into a clean (finite, negative) failure on one instance."""
-    from theorems import dayi2024 as D
+    from lora_claims.theorems import dayi2024 as D
     f = getattr(D, name)
     drawn = dict(_EXACT, mc=200_000)
+    ctx = EvalContext("cpu", torch.float64)
     with torch.no_grad():                                        # as the harness calls it
-        ok, bad = f(drawn, "cpu", torch.float64, **kw), f(drawn, "cpu", torch.float64, **mut)
+        ok, bad = f(drawn, ctx, **kw), f(drawn, ctx, **mut)
     assert ok.status == "pass", (name, ok.measured)
     assert bad.status == "fail" and math.isfinite(bad.margin), (name, bad.measured)
 
 
 def test_monotone_control_drops_the_reflection():
-    from theorems import dayi2024 as D
+    from lora_claims.theorems import dayi2024 as D
     drawn = {"act": "relu", "k": 48, "xi": 2.66, "c_mode": "uniform", "lam_mode": "inv_sqrt", "d": 50, "seed": 3}
-    ok = D.eval_monotone(drawn, "cpu", torch.float64)
-    bad = D.eval_monotone(drawn, "cpu", torch.float64, reflect=False)
+    ctx = EvalContext("cpu", torch.float64)
+    ok = D.eval_monotone(drawn, ctx)
+    bad = D.eval_monotone(drawn, ctx, reflect=False)
     assert ok.status == "pass" and ok.measured["m0"] > 0
     assert bad.status == "fail" and bad.measured["m0"] < -1 / 2.66 ** 2 and bad.measured["min_D"] < 0
 
 
 def test_dayi_draws_c_modes_restriction():
     from hypothesis import given, settings
-    from strategies.dayi import c_vector, dayi_draws
-    from theorems.profiles import get_profile
+    from lora_claims.strategies.dayi import c_vector, dayi_draws
+    from lora_claims.profiles import get_profile
 
     @settings(max_examples=20, deadline=None)
     @given(dayi_draws(get_profile("ci"), monotone=True, acts=("relu",), k_range=(40, 60), d_range=(3, 3),
@@ -207,3 +232,17 @@ def test_dayi_draws_c_modes_restriction():
         assert dr["xi"] * max(abs(v) for v in c_vector("uniform", dr["k"], dr["seed"])) <= 1 + 1e-12
 
     check()
+
+
+def test_sgd_cell_is_memoised_per_context():
+    """An SGD cell is computed once per evaluation context (campaign memo); a tight re-verification context
+    re-runs it (same per-run streams, so the same float32 numbers on the CPU)."""
+    from lora_claims.theorems import dayi2024 as D
+    from lora_claims.theorems.numerics.online_sgd import SGDConfig
+    cfg = SGDConfig("tanh3", 2, 8, 1.0, (0.6, 0.8), (0.6, 0.8), eta0=0.1)
+    ctx = EvalContext("cpu", torch.float64)
+    a = D.sgd_cell(cfg, [1, 2, 3], 400, 0.1, ctx)
+    assert D.sgd_cell(cfg, [1, 2, 3], 400, 0.1, ctx) is a and len(ctx.solves) == 1
+    b = D.sgd_cell(cfg, [1, 2, 3], 400, 0.1, ctx.tightened())
+    assert b is not a and len(ctx.solves) == 2
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[2].m, b[2].m)

@@ -1,20 +1,20 @@
 """Theorem-1 quantities (numerics/fails_loudly.py) and the curated spurious-SOSP fixtures."""
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
-from strategies.kim_instances import gquad
-from theorems.kim2025 import FIXTURES, build_loss, landscape
-from theorems.numerics.convex_oracle import convex_optimum
-from theorems.numerics.fails_loudly import endpoint_geometry, theorem1_margins
-from theorems.numerics.lora import LoRAObjective, balanced_factors
-from theorems.numerics.sosp import sosp_report
+from lora_claims.strategies.data import fixture
+from lora_claims.strategies.kim_instances import gquad
+from lora_claims.theorems.context import EvalContext
+from lora_claims.theorems.kim2025 import build_loss, landscape
+from lora_claims.theorems.numerics.convex_oracle import convex_optimum
+from lora_claims.theorems.numerics.fails_loudly import endpoint_geometry, theorem1_margins
+from lora_claims.theorems.numerics.lora import LoRAObjective, balanced_factors
+from lora_claims.theorems.numerics.sosp import sosp_report
 
 F64 = torch.float64
-CPU = torch.device("cpu")
+CTX = EvalContext()           # float64 on the CPU
 
 
 
@@ -55,7 +55,7 @@ def test_special_regime_closed_form():
     """kappa = 1: X* = SVT(T, lam) and every SOSP found is global (Theorem 1, special)."""
     d = {"family": "gquad", "m": 3, "n": 4, "kappa": 1.0, "target_rank": 2, "target_scale": 2.0, "lam": 0.5,
          "r": 3, "seed": 4, "batch": 3, "inits": 2}
-    land = landscape(d, CPU, F64, "special")
+    land = landscape(d, CTX, "special")
     c = land.certified
     assert c.float().mean() > 0.9
     assert (land.geo.ratio[c] <= 1 + 1e-6).all()
@@ -63,7 +63,7 @@ def test_special_regime_closed_form():
 
 
 def _fixtures():
-    return json.loads(FIXTURES.read_text())["fixtures"]
+    return fixture("kim2025_spurious.json")["fixtures"]
 
 
 def test_fixture_file_has_generic_spurious_points():
@@ -77,12 +77,12 @@ def test_fixture_file_has_generic_spurious_points():
 def test_fixture_is_certified_spurious_and_satisfies_theorem1(k):
     """Issue 3 'Must show': gradient <= 1e-9, lambda_min >= -1e-7 ||H||, ||grad L||_2 >= lam (1 + 1e-3), (a)-(d)."""
     d = _fixtures()[k]["drawn"]
-    loss = build_loss(d, CPU, F64)
+    loss = build_loss(d, CTX)
     obj = LoRAObjective(loss, float(d["lam"]), d["r"])
     Y = torch.tensor(d["start"], dtype=F64).unsqueeze(0)
     rep = sosp_report(obj, Y, grad_tol=1e-9, curv_tol=1e-7)
     assert bool(rep.is_sosp[0]), (float(rep.grad_norm[0]), float(rep.lam_min[0]))
-    land = landscape(d, CPU, F64, "generic")
+    land = landscape(d, CTX, "generic")
     geo = land.geo
     assert bool(geo.is_spurious[0]) and float(geo.ratio[0]) >= 1 + 1e-3
     for name, v in theorem1_margins(geo, land.alpha, land.beta).items():

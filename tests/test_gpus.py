@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from theorems.gpus import cuda_for_worker, deal, worker_index
+from lora_claims.gpus import cuda_for_worker, deal, worker_index
 
 
 def test_worker_index_parses_xdist_names_only():
@@ -37,7 +37,7 @@ def test_falsify_splits_claims_over_worker_processes_into_one_store(tmp_path):
     import subprocess
     import sys
     db = tmp_path / "r.db"
-    cmd = [sys.executable, "-m", "theorems.cli", "falsify", "xu2025.a3_gradient_autograd", "xu2025.m2_wrong_gradient",
+    cmd = [sys.executable, "-m", "lora_claims.cli", "falsify", "xu2025.a3_gradient_autograd", "xu2025.m2_wrong_gradient",
            "jang2024.nc_a_tightness", "--workers", "2", "--results", str(db), "--json", "--device", "cpu"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -52,5 +52,5 @@ def test_falsify_splits_claims_over_worker_processes_into_one_store(tmp_path):
 
 
 def test_workers_must_be_positive():
-    from theorems.cli import main
+    from lora_claims.cli import main
     assert main(["falsify", "xu2025.a3_gradient_autograd", "--workers", "0"]) == 2

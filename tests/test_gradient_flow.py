@@ -15,10 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
-from theorems.numerics.gradient_flow import (LoRAFlow,
-                                             gradient_descent_flow, integrate, logistic_mode,
-                                             spec_horizon, states_at, step_halving_ratio, time_to_error,
-                                             time_to_value)
+from lora_claims.theorems.numerics.gradient_flow import (ATOL, RTOL, LoRAFlow, gradient_descent_flow,
+                                                         integrate, logistic_mode, spec_horizon, states_at,
+                                                         step_halving_ratio, time_to_error, time_to_value)
 
 F64 = torch.float64
 
@@ -181,6 +180,28 @@ def test_integrator_matches_scipy_dop853():
         assert sol.success
         ours = flow.pack(F.Z1[:, b], F.Z2[:, b]).numpy()
         assert np.abs(ours - sol.y.T).max() <= 1e-8
+
+
+def test_tolerances_are_explicit_parameters():
+    """The defaults are rtol 1e-10, atol 1e-13 (what a non-tight claim passes); tighter ones (a float64
+    re-verification passes 100x smaller) take more steps and agree.  Passing the defaults explicitly is
+    bit-identical to omitting them, for integrate, states_at and step_halving_ratio alike."""
+    assert (RTOL, ATOL) == (1e-10, 1e-13)
+    flow, Z1, Z2 = random_instance(6, 5, 4, 2, seed=0, B=2, alpha=0.1)
+    loose = integrate(flow, Z1, Z2, 3.0, n_eval=4, events=False)
+    same = integrate(flow, Z1, Z2, 3.0, n_eval=4, events=False, rtol=1e-10, atol=1e-13)
+    assert torch.equal(loose.Z1, same.Z1) and torch.equal(loose.Z2, same.Z2) and loose.nfe == same.nfe
+    strict = integrate(flow, Z1, Z2, 3.0, n_eval=4, events=False, rtol=1e-12, atol=1e-15)
+    assert strict.nfe > loose.nfe
+    assert float((strict.Z1 - loose.Z1).abs().max()) < 1e-8
+    times = torch.tensor([1.0, 2.5], dtype=F64)
+    a, b = states_at(flow, Z1, Z2, times), states_at(flow, Z1, Z2, times, rtol=1e-12, atol=1e-15)
+    assert torch.equal(a[0], states_at(flow, Z1, Z2, times, rtol=RTOL, atol=ATOL)[0])
+    assert float((a[0] - b[0]).abs().max()) < 1e-8
+    eta = 0.01
+    r0 = step_halving_ratio(flow, Z1, Z2, eta, 40 * eta)
+    assert torch.equal(r0, step_halving_ratio(flow, Z1, Z2, eta, 40 * eta, rtol=RTOL, atol=ATOL))
+    assert float((r0 - step_halving_ratio(flow, Z1, Z2, eta, 40 * eta, rtol=1e-12, atol=1e-15)).abs().max()) < 1e-3
 
 
 # --- GD cross-check (spec "Simulating gradient flow faithfully", N4) -------------------------------

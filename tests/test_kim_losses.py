@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from strategies.kim_instances import (NC1_LAM, NC1_R, glogit, gquad, gsense, nc1_points, nc1_quartic,
+from lora_claims.strategies.kim_instances import (NC1_LAM, NC1_R, glogit, gquad, gsense, nc1_points, nc1_quartic,
                                       regime)
-from theorems.numerics.certificate import spectral_ratio
-from theorems.numerics.convex_oracle import convex_optimum, nuclear_norm
-from theorems.numerics.lora import LoRAObjective, balanced_factors
-from theorems.numerics.losses import ScalarFeatureLoss
+from lora_claims.theorems.numerics.certificate import spectral_ratio
+from lora_claims.theorems.numerics.convex_oracle import convex_optimum, nuclear_norm
+from lora_claims.theorems.numerics.lora import LoRAObjective, balanced_factors
+from lora_claims.theorems.numerics.losses import ScalarFeatureLoss
 
 F64 = torch.float64
 TOL = 1e-10

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from strategies.ntk_instances import random_ntk, symmetric_perturbation
-from theorems.numerics.lora import LoRAObjective, balanced_factors
-from theorems.numerics.losses import NTKRisk
+from lora_claims.strategies.ntk_instances import random_ntk, symmetric_perturbation
+from lora_claims.theorems.numerics.lora import LoRAObjective, balanced_factors
+from lora_claims.theorems.numerics.losses import NTKRisk
 
 F64 = torch.float64
 TOL = 1e-10

@@ -5,14 +5,14 @@ import pytest
 import torch
 from hypothesis import given, settings
 
-from strategies.ntk import ntk_draws
-from strategies.ntk_instances import r_no_spurious, random_ntk, tightness_family
-from theorems.numerics.certificate import certificate
-from theorems.numerics.convex_oracle import convex_optimum
-from theorems.numerics.landscape import probe
-from theorems.numerics.lora import LoRAObjective, balanced_factors
-from theorems.numerics.sosp import hessian_extremes, lanczos_extremes, sosp_report
-from theorems.profiles import get_profile
+from lora_claims.strategies.ntk import ntk_draws
+from lora_claims.strategies.ntk_instances import r_no_spurious, random_ntk, tightness_family
+from lora_claims.theorems.numerics.certificate import certificate
+from lora_claims.theorems.numerics.convex_oracle import convex_optimum
+from lora_claims.theorems.numerics.landscape import probe
+from lora_claims.theorems.numerics.lora import LoRAObjective, balanced_factors
+from lora_claims.theorems.numerics.sosp import hessian_extremes, lanczos_extremes, sosp_report
+from lora_claims.profiles import get_profile
 
 F64 = torch.float64
 

@@ -7,8 +7,8 @@ import copy
 import pytest
 import torch
 
-from theorems.numerics import ntk_features as nf
-from theorems.numerics.kim_constants import bracket, rank1_rayleigh
+from lora_claims.theorems.numerics import ntk_features as nf
+from lora_claims.theorems.numerics.kim_constants import bracket, rank1_rayleigh
 
 MLP = {"kind": "mlp", "d_in": 4, "width": 5, "K": 3, "seed": 1}
 TRF = {"kind": "transformer", "d_in": 3, "width": 4, "K": 2, "ff": 5, "seed": 2}
@@ -111,10 +111,11 @@ def test_rank1_extremes_bracket_the_spectrum_and_find_null_rank1_directions():
 def test_measured_assumptions_of_a_real_instance():
     """KN = 6 < m + n - 1 = 9: the null space of the features holds a rank-1 direction, so alpha = 0 (generic
     regime); the NTK model is exact at delta = 0 and the linearisation error is small for tiny updates."""
-    from theorems import realnet as R
+    from lora_claims.theorems import realnet as R
+    from lora_claims.theorems.context import EvalContext
 
     d = {"arch": MLP, "layer": "l1", "N": 2, "loss": "sq", "lam_frac": 0.1, "seed": 0, "batch": 1}
-    meas = R.assumptions(d, torch.device("cpu"), torch.float64)
+    meas = R.assumptions(d, EvalContext(torch.device("cpu"), torch.float64))
     assert meas["kim_regime"] == "generic" and meas["KN"] == 6
     assert meas["kim_alpha_upper"] <= 1e-10 * meas["kim_beta_lower"]
     assert meas["kim_alpha_global"] <= meas["kim_alpha_upper"] + 1e-12

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import torch
 
-from theorems.numerics import online_sgd as O
-from theorems.numerics.teacher_student import Setting, predicted_T_over_d
-from theorems.numerics.scaling_stats import cell_quantile, first_passage
+from lora_claims.theorems.numerics import online_sgd as O
+from lora_claims.theorems.numerics.teacher_student import Setting, predicted_T_over_d
+from lora_claims.theorems.numerics.scaling_stats import cell_quantile, first_passage
 
 M64 = (1 << 64) - 1
 
@@ -46,7 +46,7 @@ def _cfg(**kw):
 
 def test_fast_step_equals_general_path():
     cfg = _cfg(eta0=0.3)
-    p = O._Problem(cfg, "cpu", torch.float64)
+    p = O.Problem(cfg, "cpu", torch.float64)
     u = O.init_state(cfg, range(8), "cpu", torch.float64)
     x = torch.randn(8, cfg.d, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     assert p.fast

@@ -7,9 +7,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from strategies.ntk_instances import r_max, tightness_family
-from theorems.numerics.lora import balanced_factors
-from theorems.numerics.rank_reduction import (RankReduction, constraint_matrix, rank_bound,
+from lora_claims.strategies.ntk_instances import r_max, tightness_family
+from lora_claims.theorems.numerics.lora import balanced_factors
+from lora_claims.theorems.numerics.rank_reduction import (RankReduction, constraint_matrix, rank_bound,
                                               reduce_rank, smat, svec)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from theorems.claim import all_claims
+from lora_claims.catalog import all_claims
 
 ROOT = Path(__file__).resolve().parent.parent
 

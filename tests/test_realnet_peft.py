@@ -8,18 +8,21 @@ import numpy as np
 import pytest
 import torch
 
-from theorems import realnet_peft as RP
-from theorems.numerics import ntk_features as nf
-from theorems.numerics import peft_checks as pc
+from lora_claims.theorems import realnet_peft as RP
+from lora_claims.theorems.context import EvalContext
+from lora_claims.theorems.numerics import ntk_features as nf
+from lora_claims.theorems.numerics import peft_checks as pc
 
 MLP = {"kind": "mlp", "d_in": 6, "width": 7, "K": 2, "seed": 0}
 TRF = {"kind": "transformer", "d_in": 3, "width": 6, "K": 2, "ff": 5, "seed": 1}
+CTX = EvalContext(torch.device("cpu"), torch.float64)
 
 
 def test_missing_peft_is_a_clear_skip(monkeypatch):
-    from theorems.claim import Verdict, select
-    from theorems.profiles import get_profile
-    from theorems.search import falsify_claim
+    from lora_claims.catalog import select
+    from lora_claims.theorems.claim import Verdict
+    from lora_claims.profiles import get_profile
+    from lora_claims.search import falsify_claim
     monkeypatch.setitem(sys.modules, "peft", None)          # makes `import peft` raise ImportError
     assert pc.missing() == pc.SKIP_REASON
     peft_claims = select(["realnet.peft_*", "realnet.nc_peft_*"])
@@ -93,17 +96,17 @@ def _drawn(init, layer="l1", arch=MLP, r=2):
 @pytest.mark.parametrize("init", ["default", "gaussian", "pissa"])
 def test_peft_claims_hold_on_fixed_instances(init):
     d = _drawn(init)
-    for ev in (RP.eval_merged_update(d, "cpu", torch.float64), RP.eval_noop(d, "cpu", torch.float64)):
+    for ev in (RP.eval_merged_update(d, CTX), RP.eval_noop(d, CTX)):
         assert ev.status == "pass", (ev.binding, ev.measured)
     if init == "pissa":
-        ev = RP.eval_pissa(_drawn("pissa", "block.up", TRF), "cpu", torch.float64)
+        ev = RP.eval_pissa(_drawn("pissa", "block.up", TRF), CTX)
         assert ev.status == "pass", (ev.binding, ev.measured)
 
 
 def test_weight_decay_claim_and_its_mutant():
     d = {"arch": MLP, "layer": "l1", "N": 2, "loss": "sq", "lam_frac": 0.1, "seed": 3, "batch": 1, "inits": 2,
          "lora_alpha": 16}
-    ok = RP.eval_weight_decay(d, "cpu", torch.float64)
+    ok = RP.eval_weight_decay(d, CTX)
     assert ok.status == "pass", (ok.binding, ok.measured)
-    bad = RP.eval_weight_decay(d, "cpu", torch.float64, drop_scaling=True)
+    bad = RP.eval_weight_decay(d, CTX, drop_scaling=True)
     assert bad.status == "fail" and bad.binding == "balanced: s wd = nuclear"

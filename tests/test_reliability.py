@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from hypothesis import strategies as st
 
-from theorems.claim import Claim, Evidence, Verdict
-from theorems.profiles import Profile
-from theorems.search import falsify_claim
-from theorems.store import SCHEMA_VERSION, Store
+from lora_claims.theorems.claim import Claim, Evidence, Verdict
+from lora_claims.profiles import Profile
+from lora_claims.search import falsify_claim
+from lora_claims.store import SCHEMA_VERSION, Store
 
 from test_cli import assert_usage_error, cli
 
@@ -30,17 +30,21 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = textwrap.dedent("""
     import json, os, sys, time
     from hypothesis import strategies as st
-    from theorems import claim as claims, store as store_mod
-    from theorems.claim import Claim, Evidence
-    from theorems.cli import main
+    from lora_claims.theorems import claim as claims
+    from lora_claims import store as store_mod
+    from lora_claims.theorems.claim import Claim, Evidence
+    from lora_claims.cli import main
 
     LOG = os.environ["KILL_LOG"]
-    def ev(d, device, dtype):
+    def ev(d, ctx):
         time.sleep(0.02)
         return Evidence(0.5 if d["x"] < 300_000 else -0.5)
-    claims.register(Claim(id="toykill.c", paper="Toy", theorem="T", statement="s", assumptions="a", kind="lemma",
+    claims.REGISTRY.add(Claim(id="toykill.c", paper="Toy", theorem="T", statement="s", assumptions="a", kind="lemma",
                           provenance="derived", strategy=lambda p: st.fixed_dictionaries({"x": st.integers(0, 10**6)}),
                           evaluate=ev))
+    claims.REGISTRY.add(Claim(id="toykill.nc", paper="Toy", theorem="T", statement="s", assumptions="a",
+                              kind="control", provenance="derived", guards=("toykill.c",),
+                              strategy=lambda p: st.just({}), evaluate=lambda d, ctx: Evidence(-1.0)))
     orig = store_mod.Store.recorder
     def recorder(self, run_id):
         rec = orig(self, run_id)
@@ -51,7 +55,7 @@ CHILD = textwrap.dedent("""
             return row
         return logged
     store_mod.Store.recorder = recorder
-    sys.exit(main(["falsify", "toykill.*", "--profile", "dev", "--results", sys.argv[1], "--seed", sys.argv[2]]))
+    sys.exit(main(["falsify", "toykill.c", "--profile", "dev", "--results", sys.argv[1], "--seed", sys.argv[2]]))
 """)
 
 
@@ -207,7 +211,7 @@ def test_sigterm_marks_the_run_incomplete(tmp_path, after_rows):
                     reason="opt-in (LORA_CLAIMS_SLOW_TESTS=1): kills the real ci campaign after 25 s")
 def test_real_campaign_killed_after_25_seconds(tmp_path):
     store = tmp_path / "claims.sqlite"
-    proc = subprocess.Popen([sys.executable, "-m", "theorems.cli", "falsify", "--profile", "ci", "--results",
+    proc = subprocess.Popen([sys.executable, "-m", "lora_claims.cli", "falsify", "--profile", "ci", "--results",
                              str(store)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(25)
     proc.send_signal(signal.SIGKILL)
@@ -222,7 +226,7 @@ def test_real_campaign_killed_after_25_seconds(tmp_path):
 # ---------------------------------------------------------------- 3. timeouts
 
 def test_example_past_its_limit_is_inconclusive_timeout_and_the_run_goes_on():
-    def ev(d, device, dtype):
+    def ev(d, ctx):
         if d["x"] % 4 == 0:
             while True:                 # a solver that never converges
                 time.sleep(0.001)

@@ -9,17 +9,17 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import strategies as st
 
-from report import plots
-from report.build import build_report
-from theorems import traces as T
-from theorems.claim import Claim, Evidence
-from theorems.store import Store
+from lora_claims.report import plots
+from lora_claims.report.build import build_report
+from lora_claims.theorems import traces as T
+from lora_claims.theorems.claim import Claim, Evidence
+from lora_claims.store import Store
 
 
 def _toy(id, kind="theorem"):
     return Claim(id=id, paper="Toy paper (2030)", theorem=f"Theorem {id[-1]}", statement=f"statement of {id}",
                  assumptions=f"assumptions of {id}", kind=kind, provenance="derived",
-                 strategy=lambda p: st.just({}), evaluate=lambda d, device, dtype: Evidence(1.0))
+                 strategy=lambda p: st.just({}), evaluate=lambda d, ctx: Evidence(1.0))
 
 
 CLAIMS = [_toy("toy.a"), _toy("toy.b"), _toy("toy.c", "control"), _toy("toy.d")]   # toy.d never runs
@@ -163,9 +163,9 @@ def test_plot_functions_tolerate_odd_traces():
 
 def test_report_of_a_real_run_draws_claim_traces(tmp_path):
     """The closest approach of a real claim that emits plot traces is drawn (kim2025.k6 traces GD)."""
-    from theorems.claim import get
-    from theorems.profiles import PROFILES
-    from theorems.runner import run_and_record
+    from lora_claims.catalog import get
+    from lora_claims.profiles import PROFILES
+    from lora_claims.runner import run_and_record
     c = get("kim2025.k6_saddle_escape")
     store = Store(tmp_path / "s.sqlite")
     run = store.start_run("ci", "cpu", 0, {})

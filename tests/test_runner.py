@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from hypothesis import Phase, strategies as st
 
-from theorems import claim as claims
-from theorems import limits
-from theorems.claim import Claim, Evidence, Verdict
-from theorems.cli import Progress
-from theorems.profiles import PROFILES, Profile
-from theorems.runner import campaign, example_database, observed_dir, run_and_record
-from theorems.search import falsify_claim
-from theorems.store import Store
+from lora_claims import catalog
+from lora_claims.theorems import claim as claims
+from lora_claims.theorems.claim import Claim, Evidence, Verdict
+from lora_claims.cli import Progress
+from lora_claims.profiles import PROFILES, Profile
+from lora_claims.runner import campaign, example_database, observed_dir, run_and_record
+from lora_claims.search import falsify_claim
+from lora_claims.store import Store
 
 from test_cli import cli
 
@@ -37,7 +37,7 @@ def toy(evaluate, id="toyrun.c", kind="lemma", hi=10**6):
                  evaluate=evaluate)
 
 
-def slow_pass(d, device, dtype):
+def slow_pass(d, ctx):
     time.sleep(0.01)
     return Evidence(1.0 + d["x"])
 
@@ -70,7 +70,7 @@ def test_runs_are_independently_seeded(tmp_path):
 
 
 def test_observability_jsonl_is_hypothesis_format(tmp_path):
-    c = toy(lambda d, device, dtype: Evidence((49 - d["x"]) / 1000), hi=1000)
+    c = toy(lambda d, ctx: Evidence((49 - d["x"]) / 1000), hi=1000)
     folder = tmp_path / "observed"
     falsify_claim(c, PROFILES["ci"], observe_dir=folder)
     files = sorted(p.name for p in folder.iterdir())
@@ -82,7 +82,7 @@ def test_observability_jsonl_is_hypothesis_format(tmp_path):
 
 
 def test_failure_is_replayed_first_from_the_example_database(tmp_path):
-    c = toy(lambda d, device, dtype: Evidence(0.5 if d["x"] < 400_000 else -0.5))
+    c = toy(lambda d, ctx: Evidence(0.5 if d["x"] < 400_000 else -0.5))
     db = example_database(tmp_path / "s.sqlite")
     first = falsify_claim(c, PROFILES["dev"], seed=1, database=db)
     assert first.verdict is Verdict.FALSIFIED and first.counterexample["drawn"] == {"x": 400_000}
@@ -127,7 +127,7 @@ def test_progress_display(tty):
 
 
 def test_counterexample_record_and_reproduction(tmp_path):
-    c = toy(lambda d, device, dtype: Evidence((49 - d["x"]) / 1000, {"x": d["x"]}), hi=1000)
+    c = toy(lambda d, ctx: Evidence((49 - d["x"]) / 1000, {"x": d["x"]}), hi=1000)
     store = Store(tmp_path / "s.sqlite")
     run = store.start_run("ci", "cpu", 5, {})
     out, s = run_and_record(c, PROFILES["ci"], "cpu", 5, store, run)
@@ -142,12 +142,12 @@ def test_counterexample_record_and_reproduction(tmp_path):
     assert doc["command"] == f"lora-claims reproduce {ce['file']}"
 
 
-def test_planted_float_artefact_is_reported_as_artefact_by_the_cli(tmp_path, monkeypatch):
+def test_planted_float_artefact_is_reported_as_artefact_by_the_cli(tmp_path, register_toy):
     """A failure that only the loose (search) tolerance produces is an artefact, not a counterexample."""
-    c = toy(lambda d, device, dtype: Evidence(0.5 - limits.tolerance(1.0) if d["x"] > 10 else 1.0),
+    c = toy(lambda d, ctx: Evidence(0.5 - ctx.tolerance(1.0) if d["x"] > 10 else 1.0),
             id="toyart.c", kind="theorem")
-    monkeypatch.setitem(claims._REGISTRY, c.id, c)
-    rc, out, err = cli("falsify", "toyart.*", "--json", "--results", tmp_path / "s.sqlite")
+    register_toy(c)
+    rc, out, err = cli("falsify", "toyart.c", "--json", "--results", tmp_path / "s.sqlite")
     assert rc == 0, err                                          # an artefact is not a falsified theorem
     s = json.loads(out)["claims"][0]
     assert s["verdict"] == "inconclusive" and s["counterexample"] is None
@@ -192,9 +192,9 @@ def test_full_ci_campaign_and_report_name_every_claim(tmp_path):
     store, html = tmp_path / "claims.sqlite", tmp_path / "report.html"
     rc, out, err = cli("falsify", "--profile", "ci", "--json", "--results", store)
     assert rc == 0, err[-3000:]
-    assert {s["id"] for s in json.loads(out)["claims"]} == {c.id for c in claims.all_claims()}
+    assert {s["id"] for s in json.loads(out)["claims"]} == {c.id for c in catalog.all_claims()}
     rc, _, err = cli("report", "--results", store, "-o", html)
     assert rc == 0, err
     text = html.read_text(encoding="utf-8")
-    assert all(f'data-id="{c.id}"' in text for c in claims.all_claims())
-    assert text.count("<svg") >= len(claims.all_claims()) and 'data-verdict="not run"' not in text
+    assert all(f'data-id="{c.id}"' in text for c in catalog.all_claims())
+    assert text.count("<svg") >= len(catalog.all_claims()) and 'data-verdict="not run"' not in text

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from theorems.numerics import scaling_stats as SS
+from lora_claims.theorems.numerics import scaling_stats as SS
 
 
 def test_first_passage_stay_above_and_censoring():

@@ -1,4 +1,4 @@
-"""theorems/search.py: falsify_claim, the one evaluation path, on tiny toy claims.
+"""lora_claims/search.py: falsify_claim, the one evaluation path, on tiny toy claims.
 
 The toy claims are built here and never registered: they do not leak into the global registry.
 """
@@ -10,11 +10,12 @@ import pytest
 import torch
 from hypothesis import strategies as st
 
-from theorems import claim as claims
-from theorems import limits
-from theorems.claim import Claim, Evidence, NumericalFailure, Verdict
-from theorems.profiles import PROFILES, Profile
-from theorems.search import falsify_claim
+from lora_claims import catalog
+from lora_claims.theorems import claim as claims
+from lora_claims.theorems.context import TIGHT_FACTOR
+from lora_claims.theorems.claim import Claim, Evidence, NumericalFailure, Verdict
+from lora_claims.profiles import PROFILES, Profile
+from lora_claims.search import falsify_claim
 
 QUICK = Profile("quick", max_examples=40, runs=1, database=False, target=False, device="cpu")
 TWO_RUNS = Profile("two", max_examples=40, runs=2, database=False, target=True, device="cpu")
@@ -30,11 +31,11 @@ def toy(evaluate, *, id="toy.c", kind="lemma", strategy=None, examples=()) -> Cl
                  examples=tuple(examples))
 
 
-def x_below_50(drawn, device, dtype):
+def x_below_50(drawn, ctx):
     return Evidence((49 - drawn["x"]) / 1000, {"x": drawn["x"]})
 
 
-def x_nonneg(drawn, device, dtype):
+def x_nonneg(drawn, ctx):
     return Evidence(drawn["x"] / 1000 + 0.0)
 
 
@@ -82,7 +83,7 @@ def test_falsified_with_ci_profile_too():
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_non_finite_margin_is_inconclusive_never_held(bad):
-    out = falsify_claim(toy(lambda d, device, dtype: Evidence(bad)), QUICK)
+    out = falsify_claim(toy(lambda d, ctx: Evidence(bad)), QUICK)
     assert out.verdict is Verdict.INCONCLUSIVE
     assert out.verdict is not Verdict.HELD
     assert out.passed == 0 and out.failed == 0
@@ -95,7 +96,7 @@ def test_non_finite_margin_is_inconclusive_never_held(bad):
 
 def test_mostly_nan_is_inconclusive_not_held():
     # NaN for most of the range: too many inconclusive examples to call the claim held
-    def ev(d, device, dtype):
+    def ev(d, ctx):
         return Evidence(math.nan if d["x"] > 100 else 1.0)
     out = falsify_claim(toy(ev), QUICK)
     assert out.inconclusive > 0
@@ -103,7 +104,7 @@ def test_mostly_nan_is_inconclusive_not_held():
 
 
 def test_numerical_failure_is_inconclusive():
-    def ev(d, device, dtype):
+    def ev(d, ctx):
         raise NumericalFailure("gradient descent did not converge")
     out = falsify_claim(toy(ev), QUICK)
     assert out.verdict is Verdict.INCONCLUSIVE
@@ -112,16 +113,16 @@ def test_numerical_failure_is_inconclusive():
 
 
 def test_linalg_error_is_inconclusive():
-    def ev(d, device, dtype):
-        torch.linalg.cholesky(-torch.eye(2, dtype=dtype))
+    def ev(d, ctx):
+        torch.linalg.cholesky(-torch.eye(2, dtype=ctx.dtype))
         return Evidence(1.0)
     out = falsify_claim(toy(ev), QUICK)
     assert out.verdict is Verdict.INCONCLUSIVE
 
 
 def test_numerical_failure_in_float64_reverification_is_not_a_counterexample():
-    def ev(d, device, dtype):
-        if dtype == torch.float64:
+    def ev(d, ctx):
+        if ctx.dtype == torch.float64:
             raise NumericalFailure("did not converge")
         return Evidence(-1.0)
     out = falsify_claim(toy(ev), QUICK, dtype=torch.float32)
@@ -145,7 +146,7 @@ def test_control_that_holds_is_not_ok():
 
 
 def test_inconclusive_control_is_not_ok():
-    out = falsify_claim(toy(lambda d, device, dtype: Evidence(math.nan), kind="control"), QUICK)
+    out = falsify_claim(toy(lambda d, ctx: Evidence(math.nan), kind="control"), QUICK)
     assert out.verdict is Verdict.INCONCLUSIVE
     assert out.ok is False
 
@@ -172,9 +173,9 @@ def test_curated_examples_are_replayed_first():
 def test_failing_curated_example_falsifies_without_search():
     searched = []
 
-    def ev(d, device, dtype):
+    def ev(d, ctx):
         searched.append(d)
-        return x_below_50(d, device, dtype)
+        return x_below_50(d, ctx)
 
     rec = Recorder()
     out = falsify_claim(toy(ev, examples=[{"x": 10}, {"x": 777}, {"x": 5}]), QUICK, recorder=rec)
@@ -195,20 +196,20 @@ def test_curated_example_is_not_mutated_by_the_run():
 
 # ---------------------------------------------------------------- re-verification in float64 on the CPU
 
-def only_fails_in_float32(d, device, dtype):
-    return Evidence(-1.0 if dtype is torch.float32 else 1.0)
+def only_fails_in_float32(d, ctx):
+    return Evidence(-1.0 if ctx.dtype is torch.float32 else 1.0)
 
 
-def only_fails_off_cpu(d, device, dtype):
-    return Evidence(-1.0 if torch.device(device).type != "cpu" else 1.0)
+def only_fails_off_cpu(d, ctx):
+    return Evidence(-1.0 if ctx.device.type != "cpu" else 1.0)
 
 
 def test_float32_only_failure_is_a_numerical_artefact():
     calls = []
 
-    def ev(d, device, dtype):
-        calls.append((torch.device(device).type, dtype))
-        return only_fails_in_float32(d, device, dtype)
+    def ev(d, ctx):
+        calls.append((ctx.device.type, ctx.dtype))
+        return only_fails_in_float32(d, ctx)
 
     out = falsify_claim(toy(ev), QUICK, dtype=torch.float32)
     assert out.verdict is Verdict.INCONCLUSIVE
@@ -249,9 +250,9 @@ def test_genuine_failure_in_float32_is_falsified_and_reverified():
 def test_float64_cpu_failure_is_reevaluated_with_tight_tolerances():
     calls = []
 
-    def ev(d, device, dtype):
-        calls.append((d, limits.is_tight(), limits.tolerance(1e-6)))
-        return x_below_50(d, device, dtype)
+    def ev(d, ctx):
+        calls.append((d, ctx.tight, ctx.tolerance(1e-6)))
+        return x_below_50(d, ctx)
 
     rec = Recorder()
     out = falsify_claim(toy(ev), QUICK, recorder=rec)
@@ -261,14 +262,14 @@ def test_float64_cpu_failure_is_reevaluated_with_tight_tolerances():
     assert [c["origin"] for c in rec.calls].count("reverify") == 1
     assert all(not tight for _, tight, _ in calls[:-1])
     assert calls[-1][0] == {"x": 50} and calls[-1][1] is True
-    assert calls[-1][2] == pytest.approx(1e-6 * limits.TIGHT_FACTOR)
-    assert not limits.is_tight()
+    assert calls[-1][2] == pytest.approx(1e-6 * TIGHT_FACTOR)
+    assert not any(tight for _, tight, _ in calls[:-1])
 
 
 def test_failure_only_at_loose_tolerance_is_an_artefact():
     # a solver whose loose stopping rule leaves an error that looks like a violation
-    def ev(d, device, dtype):
-        return Evidence(0.5 - limits.tolerance(1.0))
+    def ev(d, ctx):
+        return Evidence(0.5 - ctx.tolerance(1.0))
     out = falsify_claim(toy(ev), QUICK)
     assert out.verdict is Verdict.INCONCLUSIVE
     assert out.artefact["search"]["margin"] == -0.5
@@ -280,8 +281,8 @@ def test_failure_only_at_loose_tolerance_is_an_artefact():
 def test_recorder_is_called_once_per_evaluated_example():
     seen = []
 
-    def ev(d, device, dtype):
-        e = x_below_50(d, device, dtype)
+    def ev(d, ctx):
+        e = x_below_50(d, ctx)
         seen.append((dict(d), e))
         return e
 
@@ -304,7 +305,7 @@ def test_recorder_is_called_once_per_evaluated_example():
 
 def test_recorder_sees_inconclusive_evidence():
     rec = Recorder()
-    falsify_claim(toy(lambda d, device, dtype: Evidence(math.nan)), QUICK, recorder=rec)
+    falsify_claim(toy(lambda d, ctx: Evidence(math.nan)), QUICK, recorder=rec)
     assert rec.calls and all(c["evidence"].status == "inconclusive" for c in rec.calls)
 
 
@@ -320,7 +321,7 @@ def _trace(seed, profile=TWO_RUNS):
     strategy = lambda p: st.fixed_dictionaries(
         {"x": st.integers(0, 10**6), "f": st.floats(0.0, 1.0), "s": st.sampled_from(["a", "b", "c"])})
     rec = Recorder()
-    ev = lambda d, device, dtype: Evidence(math.sin(d["x"]) + d["f"])
+    ev = lambda d, ctx: Evidence(math.sin(d["x"]) + d["f"])
     falsify_claim(toy(ev, strategy=strategy), profile, seed=seed, recorder=rec)
     return [(c["drawn"], c["evidence"].margin) for c in rec.calls]
 
@@ -350,14 +351,14 @@ def test_exhausted_budget_is_inconclusive_not_held():
 
 
 def test_toy_claims_do_not_leak_into_the_registry():
-    ids = [c.id for c in claims.all_claims()]
+    ids = [c.id for c in catalog.all_claims()]
     assert "toy.c" not in ids
 
 
 def test_failure_that_does_not_replay_is_inconclusive():
     calls = [0]
 
-    def ev(d, device, dtype):
+    def ev(d, ctx):
         calls[0] += 1
         return Evidence(-1.0 if calls[0] == 3 else 1.0)   # fails once, never again
 

@@ -1,4 +1,4 @@
-"""theorems/store.py: the SQLite (WAL) results store: round trip, refusal of bad files, concurrent writers."""
+"""lora_claims/store.py: the SQLite (WAL) results store: round trip, refusal of bad files, concurrent writers."""
 from __future__ import annotations
 
 import math
@@ -8,8 +8,8 @@ import sqlite3
 
 import pytest
 
-from theorems.claim import Evidence
-from theorems.store import SCHEMA_VERSION, Store, StoreError
+from lora_claims.theorems.claim import Evidence
+from lora_claims.store import SCHEMA_VERSION, Store, StoreError
 
 N_WRITERS, PER_WRITER = 3, 50   # each spawned writer imports torch (~2 s of CPU)
 

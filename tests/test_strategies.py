@@ -6,9 +6,9 @@ import json
 import torch
 from hypothesis import given, settings
 
-from strategies.ntk import ntk_draws, tightness_draws
-from strategies.ntk_instances import r_max, r_no_spurious, random_ntk, symmetric_perturbation, tightness_family
-from theorems.profiles import get_profile
+from lora_claims.strategies.ntk import ntk_draws, tightness_draws
+from lora_claims.strategies.ntk_instances import r_max, r_no_spurious, random_ntk, symmetric_perturbation, tightness_family
+from lora_claims.profiles import get_profile
 
 CI = get_profile("ci")
 

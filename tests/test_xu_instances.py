@@ -10,12 +10,12 @@ import scipy.linalg
 import torch
 from hypothesis import given, settings, strategies as st
 
-from strategies.xu import ALPHA_GRIDS, GAP, THETA_MAX, xu_draws
-from strategies.xu_instances import (aligned_instance, gradient_at_zero, identity_factor, initial_point,
+from lora_claims.strategies.xu import ALPHA_GRIDS, GAP, THETA_MAX, xu_draws
+from lora_claims.strategies.xu_instances import (aligned_instance, gradient_at_zero, identity_factor, initial_point,
                                      instance_from_draw, invariant_subspace, m_singular_values, misalignment,
                                      pretrained_factor, random_init, spectral_init, target_with_angles,
                                      wrong_subspace_init, xu_instance)
-from theorems.profiles import get_profile
+from lora_claims.profiles import get_profile
 
 CI = get_profile("ci")
 BIG = {"max_dim": 16, "batch": 2}
@@ -393,7 +393,7 @@ def test_wrong_subspace_generic_krylov_fallback():
 
 
 def test_tie_top_two_removes_only_the_top_gap():
-    from strategies.xu import tie_top_two
+    from lora_claims.strategies.xu import tie_top_two
     d = {"variant": "A", "k": 3, "sigmas": [3.0, 2.0, 1.0], "seed": 5}
     t = tie_top_two(d)
     assert t["sigmas"] == [3.0, 3.0, 1.0] and d["sigmas"] == [3.0, 2.0, 1.0]

@@ -1,14 +1,17 @@
 """The claim contract: Claim, Evidence, Verdict, provenance, kinds, and the registry.
 
 A claim is one theorem, lemma or negative control turned into an executable statement:
-``evaluate(drawn, device, dtype) -> Evidence`` on instances drawn by ``strategy(profile)``.
+``evaluate(drawn, ctx) -> Evidence`` on instances drawn by ``strategy(profile)``, where ``ctx`` is the
+search's :class:`~lora_claims.theorems.context.EvalContext` (device, dtype, re-verification tolerances,
+solve memo).  Claims are declared with one idiom, :func:`theorem`, :func:`lemma` and :func:`control`
+(``guards=``), for the suite's own papers and for a user's module alike.
 Evidence carries a signed, scale-normalised margin (>= 0 holds, < 0 violated).  NaN or inf
 is never a pass: such evidence is inconclusive, with a reason.
 """
 from __future__ import annotations
 
-import fnmatch
 import math
+import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
@@ -110,18 +113,23 @@ class Claim:
     kind: str
     provenance: str
     strategy: Callable[[Any], Any]              # profile -> hypothesis strategy of JSON-able dicts
-    evaluate: Callable[..., Evidence]           # (drawn, device, dtype) -> Evidence
+    evaluate: Callable[..., Evidence]           # (drawn, ctx) -> Evidence
     examples: tuple = ()                        # explicit drawn dicts replayed every run (curated)
     notes: str = ""
     expected: str | None = None                 # for controls: what falsifies the mutant
     guards: tuple = ()                          # for controls: ids of the claims whose check it shows can fail
     requires: tuple = ()                        # optional modules the claim needs (skipped without them)
+    source: str = ""                            # where it was loaded from (catalog.py: builtin, module, file)
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"{self.id}: kind must be one of {KINDS}")
         if self.guards and self.kind != "control":
             raise ValueError(f"{self.id}: only a control guards other claims")
+        if isinstance(self.guards, str):
+            object.__setattr__(self, "guards", (self.guards,))
+        if not isinstance(self.id, str) or "." not in self.id or any(ch.isspace() for ch in self.id):
+            raise ValueError(f"claim id {self.id!r} must look like 'paper.name' (no spaces)")
         if self.provenance not in PROVENANCES:
             raise ValueError(f"{self.id}: provenance must be one of {sorted(PROVENANCES)}")
 
@@ -140,50 +148,119 @@ class Claim:
     def metadata(self) -> dict:
         return {"id": self.id, "paper": self.paper, "theorem": self.theorem, "kind": self.kind,
                 "provenance": self.provenance, "statement": self.statement,
-                "assumptions": self.assumptions, "notes": self.notes, "guards": list(self.guards)}
+                "assumptions": self.assumptions, "notes": self.notes, "guards": list(self.guards),
+                "source": self.source}
 
 
-_REGISTRY: dict[str, Claim] = {}
+class ClaimLoadError(ValueError):
+    """A claims module could not be loaded, or what it declares breaks the contract."""
 
 
-def register(claim: Claim) -> Claim:
-    if claim.id in _REGISTRY:
-        raise ValueError(f"duplicate claim id {claim.id}")
-    _REGISTRY[claim.id] = claim
-    return claim
+class Registry:
+    """Every declared claim, in declaration order.  :meth:`loading` tags the claims a module declares
+    with where it came from, so counterexample files and the store can name their module."""
+
+    def __init__(self):
+        self.claims: dict[str, Claim] = {}
+        self.source = ""
+
+    def add(self, claim: Claim) -> Claim:
+        if claim.id in self.claims:
+            raise ClaimLoadError(f"duplicate claim id {claim.id!r}")
+        if not claim.source and self.source:
+            claim = dataclasses.replace(claim, source=self.source)
+        self.claims[claim.id] = claim
+        return claim
+
+    def __contains__(self, claim_id: str) -> bool:
+        return claim_id in self.claims
+
+    def get(self, claim_id: str) -> Claim:
+        return self.claims[claim_id]
+
+    def all(self) -> list[Claim]:
+        return list(self.claims.values())
+
+    def loading(self, source: str):
+        """Context manager: claims declared inside are tagged ``source``; on an exception the claims
+        declared so far are taken back, so a broken module leaves nothing half-registered."""
+        registry = self
+
+        class _Loading:
+            def __enter__(self):
+                self.before, self.previous = set(registry.claims), registry.source
+                registry.source = source
+                return registry
+
+            def __exit__(self, exc_type, exc, tb):
+                registry.source = self.previous
+                if exc_type is not None:
+                    for k in [k for k in registry.claims if k not in self.before]:
+                        del registry.claims[k]
+                return False
+        return _Loading()
+
+    def check_guards(self) -> None:
+        """The contract: every control guards registered non-controls, and every theorem or lemma is
+        guarded by at least one control."""
+        guarded = set()
+        for c in self.claims.values():
+            if c.is_control and not c.guards:
+                raise ClaimLoadError(f"control {c.id} names no claim it guards (guards=...)")
+            for g in c.guards:
+                if g not in self.claims:
+                    raise ClaimLoadError(f"control {c.id} guards unknown claim {g!r}")
+                if self.claims[g].is_control:
+                    raise ClaimLoadError(f"control {c.id} guards another control {g!r}")
+                guarded.add(g)
+        bare = [c.id for c in self.claims.values() if not c.is_control and c.id not in guarded]
+        if bare:
+            raise ClaimLoadError(f"{bare[0]} is not guarded by any control (declare one with "
+                                 f"control(..., guards={bare[0]!r}))" + (f" (and {len(bare) - 1} more)" if len(bare) > 1 else ""))
 
 
-def register_mutant(paper_key: str, paper: str, id_: str, guards: str, theorem: str, statement: str,
-                    strategy, evaluate, *, provenance: str = "derived", examples: tuple = ()) -> Claim:
-    """Register a control that mutates one claim of the same paper: id and guard are ``paper_key.<name>``,
-    the statement is prefixed 'MUTANT: ', the assumptions are the guarded claim's."""
-    return register(Claim(id=f"{paper_key}.{id_}", paper=paper, theorem=theorem, statement="MUTANT: " + statement,
-                          assumptions="As the guarded claim.", kind="control", provenance=provenance,
-                          strategy=strategy, evaluate=evaluate, examples=examples,
-                          guards=(f"{paper_key}.{guards}",)))
+REGISTRY = Registry()
 
 
-def all_claims() -> list[Claim]:
-    from . import papers  # noqa: F401  (importing the paper modules registers their claims)
-    return list(_REGISTRY.values())
+def _declare(kind: str, id: str, *, paper: str, theorem: str, statement: str, assumptions: str,
+             provenance: str, strategy, evaluate, examples=(), notes: str = "", requires=(),
+             guards=(), expected: str | None = None) -> Claim:
+    return REGISTRY.add(Claim(id=id, paper=paper, theorem=theorem, statement=statement, assumptions=assumptions,
+                              kind=kind, provenance=provenance, strategy=strategy, evaluate=evaluate,
+                              examples=tuple(examples), notes=notes, requires=tuple(requires),
+                              guards=(guards,) if isinstance(guards, str) else tuple(guards), expected=expected))
 
 
-def get(claim_id: str) -> Claim:
-    claims = {c.id: c for c in all_claims()}
-    if claim_id not in claims:
-        raise UnknownClaim(f"unknown claim id {claim_id!r}")
-    return claims[claim_id]
+def theorem(id: str, *, paper: str, theorem: str, statement: str, assumptions: str, provenance: str,
+            strategy, evaluate, examples=(), notes: str = "", requires=()) -> Claim:
+    """Declare a theorem: ``evaluate(drawn, ctx) -> Evidence`` on ``strategy(profile)``'s instances.
+    It must be guarded by at least one :func:`control` (checked when its module is loaded)."""
+    return _declare("theorem", id, paper=paper, theorem=theorem, statement=statement, assumptions=assumptions,
+                    provenance=provenance, strategy=strategy, evaluate=evaluate, examples=examples,
+                    notes=notes, requires=requires)
 
 
-def select(patterns: list[str] | None) -> list[Claim]:
-    """Claims whose ids match any glob pattern; every pattern must match at least one claim."""
-    claims = all_claims()
-    if not patterns:
-        return claims
-    chosen: dict[str, Claim] = {}
-    for p in patterns:
-        hits = [c for c in claims if fnmatch.fnmatchcase(c.id, p)]
-        if not hits:
-            raise UnknownClaim(f"no claim matches {p!r} (see `lora-claims list`)")
-        chosen.update({c.id: c for c in hits})
-    return [c for c in claims if c.id in chosen]
+def lemma(id: str, *, paper: str, theorem: str, statement: str, assumptions: str, provenance: str,
+          strategy, evaluate, examples=(), notes: str = "", requires=()) -> Claim:
+    """Declare a lemma (as :func:`theorem`)."""
+    return _declare("lemma", id, paper=paper, theorem=theorem, statement=statement, assumptions=assumptions,
+                    provenance=provenance, strategy=strategy, evaluate=evaluate, examples=examples,
+                    notes=notes, requires=requires)
+
+
+def control(id: str, *, guards, statement: str, strategy, evaluate, paper: str | None = None,
+            theorem: str | None = None, assumptions: str = "As the guarded claim.",
+            provenance: str = "derived", examples=(), notes: str = "", requires=(),
+            expected: str | None = None) -> Claim:
+    """Declare a negative control: a deliberately wrong statement (a mutant of the claims it ``guards``)
+    that the same harness must falsify.  ``paper`` and ``theorem`` default to the first guarded claim's."""
+    first = (guards,) if isinstance(guards, str) else tuple(guards)
+    ref = REGISTRY.claims.get(first[0]) if first else None
+    if paper is None or theorem is None:
+        if ref is None:
+            raise ClaimLoadError(f"control {id}: give paper= and theorem=, or declare {first[0] if first else 'the guarded claim'} first")
+        paper = ref.paper if paper is None else paper
+        theorem = ref.theorem if theorem is None else theorem
+    return _declare("control", id, paper=paper, theorem=theorem, statement=statement, assumptions=assumptions,
+                    provenance=provenance, strategy=strategy, evaluate=evaluate, examples=examples,
+                    notes=notes, requires=requires, guards=first, expected=expected)

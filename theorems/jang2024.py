@@ -6,79 +6,71 @@ live in theorems/numerics, instance construction in strategies/; this module onl
 from __future__ import annotations
 
 import functools
-import json
 
 import torch
 
-from strategies import ntk as S
-from strategies.ntk_instances import (feature_dataset, r_max, r_no_spurious, random_ntk,
-                                      symmetric_perturbation, tightness_family)
+from ..strategies import ntk as S
+from ..strategies.ntk_instances import (feature_dataset, r_max, r_no_spurious, random_ntk,
+                                        symmetric_perturbation, tightness_family)
 
-from .claim import Claim, Evidence, NumericalFailure, register, tol_margin
-from .limits import is_tight
+from .claim import Evidence, NumericalFailure, control, lemma, theorem, tol_margin
 from .numerics.certificate import certificate
 from .numerics.convex_oracle import convex_optimum, nuclear_norm
+from .numerics.jang_common import CERT_TOL, SCALES, VALUE_TOL, interpolant
 from .numerics.landscape import lam_at_ratio, origin_margins, probe
 from .numerics.lora import LoRAObjective, balanced_factors
 from .numerics.minimise import gradient_descent
 from .numerics.rank_reduction import reduce_rank
 
 PAPER = "Jang, Lee, Ryu 2024 (ICML), arXiv 2402.11867"
-SCALES = (0.01, 1.0, 3.0)
-CERT_TOL = 1e-4          # sigma_max(M)/lam - 1 without P (spec C3)
+GRAD_TOL = 1e-7          # certified stationarity ||grad|| <= tol (the probes' default); the solver stops at
+                         # ctx.tolerance(GRAD_TOL), 100x tighter in a re-verification
 S_TOL = 1e-7             # lambda_min(S) >= -tol and ||S Y|| <= tol with P (spec C3)
-VALUE_TOL = 1e-8         # |F - H*| <= tol (1 + |H*|) (spec C4)
 BALANCE_TOL = 1e-6       # spec C2
 
 
-# ---------------------------------------------------------------- instance builders (cached)
+# ---------------------------------------------------------------- instance builders (memoised)
 
-def _key(drawn, device, dtype):
-    # is_tight(): a re-verification must not reuse a solve made at the search's tolerances
-    return json.dumps(drawn, sort_keys=True), str(device), str(dtype), is_tight()
-
-
-def _instance(drawn, device, dtype):
+def _instance(drawn, ctx):
+    device, dtype = ctx.device, ctx.dtype
     loss = random_ntk(drawn["N"], drawn["K"], drawn["m"], drawn["n"], drawn["loss"], drawn["seed"],
                       drawn.get("batch", 1), device, dtype)
     lam = torch.full((loss.batch,), float(drawn["lam"]), dtype=dtype, device=device)
     return loss, lam
 
 
-def _perturbation(drawn, lam, device, dtype):
+def _perturbation(drawn, lam, ctx):
     if not drawn.get("perturb"):
         return None
     # ||P||_2 = 1e-2 lam, so lam/2 + lambda_min(P) > 0 (spec C3)
     return symmetric_perturbation(drawn["m"] + drawn["n"], 1e-2 * lam.cpu(), drawn["seed"] + 1,
-                                  lam.numel(), device, dtype)
+                                  lam.numel(), ctx.device, ctx.dtype)
 
 
-@functools.lru_cache(maxsize=8)
-def _trained_cached(key):
-    drawn, device, dtype = json.loads(key[0]), torch.device(key[1]), getattr(torch, key[2].split(".")[-1])
-    loss, lam = _instance(drawn, device, dtype)
+def _train(drawn, ctx):
+    loss, lam = _instance(drawn, ctx)
     r = drawn.get("r") or r_no_spurious(drawn["N"] * drawn["K"])
-    obj = LoRAObjective(loss, lam, r, _perturbation(drawn, lam, device, dtype))
-    return obj, probe(obj, SCALES, drawn.get("inits", 5), seed=drawn["seed"] + 2)
+    obj = LoRAObjective(loss, lam, r, _perturbation(drawn, lam, ctx))
+    return obj, probe(obj, SCALES, drawn.get("inits", 5), seed=drawn["seed"] + 2, grad_tol=GRAD_TOL,
+                      tol=ctx.tolerance(GRAD_TOL))
 
 
-def trained(drawn, device, dtype):
-    """Certified end points of LoRA training on the drawn instances, from many inits."""
-    return _trained_cached(_key(drawn, device, dtype))
+def trained(drawn, ctx):
+    """Certified end points of LoRA training on the drawn instances, from many inits (memoised)."""
+    return ctx.memo("jang2024.trained", drawn, lambda: _train(drawn, ctx))
 
 
-@functools.lru_cache(maxsize=8)
-def _oracle_cached(key):
-    drawn, device, dtype = json.loads(key[0]), torch.device(key[1]), getattr(torch, key[2].split(".")[-1])
-    loss, lam = _instance(drawn, device, dtype)
+def _solve_oracle(drawn, ctx):
+    loss, lam = _instance(drawn, ctx)
     opt = convex_optimum(loss, lam)
     if not bool(opt.converged.all()):
         raise NumericalFailure(f"convex oracle did not converge (residual {float(opt.residual.max()):.2e})")
     return loss, lam, opt
 
 
-def oracle(drawn, device, dtype):
-    return _oracle_cached(_key(drawn, device, dtype))
+def oracle(drawn, ctx):
+    """(loss, lam, convex optimum) of the drawn instances (memoised)."""
+    return ctx.memo("jang2024.oracle", drawn, lambda: _solve_oracle(drawn, ctx))
 
 
 def _features(drawn):
@@ -94,28 +86,18 @@ def _no_certified(ep, measured):
 
 # ---------------------------------------------------------------- C1: Theorem 3.1
 
-def _interpolant(loss, seed, dtype):
-    """lam = 0: a full-rank least-squares minimiser (min-norm solution + random null-space part)."""
-    Gm = loss.Gmat[0].double()
-    rhs = (loss.y[0] - loss.f0[0]).reshape(-1).double()
-    x = torch.linalg.lstsq(Gm, rhs.unsqueeze(1), driver="gelsd").solution.squeeze(1)
-    Q = torch.linalg.svd(Gm, full_matrices=True).Vh[torch.linalg.matrix_rank(Gm):]
-    g = torch.Generator().manual_seed(seed)
-    x = x + Q.T @ (Q @ torch.randn(Gm.shape[1], generator=g, dtype=torch.float64))
-    return x.reshape(loss.m, loss.n)
-
-
-def eval_thm3_1(drawn, device, dtype, target_rank=None):
+def eval_thm3_1(drawn, ctx, target_rank=None):
     """Reduce a global minimiser to rank <= r_max(KN) without changing outputs or the objective."""
+    device, dtype = ctx.device, ctx.dtype
     KN = drawn["N"] * drawn["K"]
     bound = r_max(KN)
     lam = float(drawn["lam"])
     if lam > 0:
-        loss, lam_t, opt = oracle(drawn, device, dtype)
+        loss, lam_t, opt = oracle(drawn, ctx)
         deltas = opt.delta
     else:
-        loss, lam_t = _instance(drawn, device, dtype)
-        deltas = torch.stack([_interpolant(loss.take(torch.tensor([b])), drawn["seed"] + b, dtype)
+        loss, lam_t = _instance(drawn, ctx)
+        deltas = torch.stack([interpolant(loss.take(torch.tensor([b])), drawn["seed"] + b)
                               for b in range(loss.batch)])
     worst = {"rank": float("inf"), "out": float("inf"), "nuc": float("inf"), "obj": float("inf")}
     meas = {"r_max": bound, "rank_before": [], "rank_after": [], "output_rel_err": [],
@@ -147,7 +129,7 @@ def eval_thm3_1(drawn, device, dtype, target_rank=None):
                                  meas, events=_features(drawn) + [f"lam0={lam == 0}"])
 
 
-register(Claim(
+theorem(
     id="jang2024.thm3_1", paper=PAPER, theorem="Theorem 3.1",
     statement="If full fine-tuning has a global minimiser (lam >= 0), it has one of rank r with "
               "r(r+1)/2 <= KN.  Checked constructively: Barvinok-Pataki steps take a global minimiser "
@@ -155,16 +137,16 @@ register(Claim(
               "keeping every output, the objective, and not increasing the nuclear norm.",
     assumptions="NTK-linearised squared or cross-entropy loss; Gaussian G, f0; N<=6, K<=3; "
                 "min(m, n) >= r_max(KN) + 2 so the bound is not vacuous.",
-    kind="theorem", provenance="paper-2nd",
+    provenance="paper-2nd",
     strategy=lambda p: S.ntk_draws(p, zero_lam=True, perturb=(False,)),
-    evaluate=eval_thm3_1))
+    evaluate=eval_thm3_1)
 
 
 # ---------------------------------------------------------------- C2: lemmas L0 and L2
 
-def eval_balance(drawn, device, dtype, residual_slack=True):
+def eval_balance(drawn, ctx, residual_slack=True):
     """L0: stationary points with lam > 0 are balanced, A^T A = B^T B, ||A||^2 = ||B||^2 = ||AB^T||_*."""
-    obj, ep = trained(drawn, device, dtype)
+    obj, ep = trained(drawn, ctx)
     stat = ep.sosp.is_stationary & torch.isfinite(ep.value)
     meas = ep.summary()
     if not bool(stat.any()):
@@ -186,26 +168,26 @@ def eval_balance(drawn, device, dtype, residual_slack=True):
                                  meas, events=_features(drawn))
 
 
-register(Claim(
+lemma(
     id="jang2024.lemma_l0_balance", paper=PAPER, theorem="Lemma L0 (balance)",
     statement="At every first-order stationary point of F_lam with lam > 0: A^T A = B^T B, hence "
               "||A||_F^2 = ||B||_F^2 = ||A B^T||_*.",
     assumptions="lam > 0, no perturbation P; end points of training certified stationary (||grad|| <= 1e-7); "
                 "tolerance 1e-6 max(1, ||Y||^2) plus the imbalance ||Y|| ||grad|| / lam that the residual "
                 "gradient allows.",
-    kind="lemma", provenance="derived",
+    provenance="derived",
     strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True,
                                    r_rule=lambda KN, draw: draw(S.st.integers(1, r_no_spurious(KN) + 1))),
-    evaluate=eval_balance))
+    evaluate=eval_balance)
 
 
-def eval_origin(drawn, device, dtype, threshold_factor=1.0):
+def eval_origin(drawn, ctx, threshold_factor=1.0):
     """L2 at the origin: Hessian eigenvalues lam +- sigma_i(M(0)); strict saddle iff sigma_max > lam.
 
     lam = lam_ratio * sigma_max(M(0)) per instance, so both sides of the threshold are drawn.
     ``threshold_factor`` != 1 is the mutant 'strict saddle iff sigma_max > factor * lam'.
     """
-    loss, _ = _instance(drawn, device, dtype)
+    loss, _ = _instance(drawn, ctx)
     r = drawn["r"]
     margins, meas = origin_margins(LoRAObjective(loss, lam_at_ratio(loss, drawn["lam_ratio"]), r),
                                    threshold_factor)
@@ -222,7 +204,7 @@ def _origin_draws(p):
         lambda d: S.st.sampled_from(LAM_RATIOS).map(lambda q: {**d, "lam_ratio": q}))
 
 
-register(Claim(
+lemma(
     id="jang2024.lemma_l2_origin", paper=PAPER, theorem="Lemma L2 (origin)",
     statement="At (A, B) = (0, 0) the Hessian of F_lam has eigenvalues lam +- sigma_i(M(0)), each r "
               "times (and lam for the remaining |m-n| r directions): the origin is a strict saddle iff "
@@ -230,16 +212,16 @@ register(Claim(
     assumptions="Any NTK instance; lam = q sigma_max(M(0)) with q drawn on both sides of 1 (0.25 ... 4, "
                 "including 0.99 and 1.01) so both sides of the threshold occur; the detector uses the SOSP "
                 "test's tolerances.",
-    kind="lemma", provenance="derived",
-    strategy=_origin_draws, evaluate=eval_origin))
+    provenance="derived",
+    strategy=_origin_draws, evaluate=eval_origin)
 
 
-def eval_rank_deficient(drawn, device, dtype, first_order=False):
+def eval_rank_deficient(drawn, ctx, first_order=False):
     """L2: a rank-deficient SOSP (rank Y < r) is a global minimiser, whatever r.
 
     ``first_order`` (control) drops the second-order condition: the origin (rank 0, always stationary)
     then joins the candidates, and it is global only when lam >= sigma_max(grad L(0))."""
-    obj, ep = trained(drawn, device, dtype)
+    obj, ep = trained(drawn, ctx)
     meas = ep.summary()
     deficient = ep.certified & (ep.rank < obj.r)
     meas["rank_deficient_sosp"] = int(deficient.sum())
@@ -259,34 +241,34 @@ def _r_above_optimum(KN, draw):
     return r_no_spurious(KN) + draw(S.st.integers(0, 1))
 
 
-register(Claim(
+lemma(
     id="jang2024.lemma_l2_rank_deficient", paper=PAPER, theorem="Lemma L2 (rank-deficient SOSP)",
     statement="Every second-order stationary point (A, B) of F_lam whose lifted Y = [A; B] has rank < r "
               "is a global minimiser: sigma_max(M) <= lam.",
     assumptions="lam > 0, no perturbation; r at or above the no-spurious threshold so that training "
                 "ends at rank-deficient points; only certified SOSPs (||grad|| <= 1e-7, lambda_min(H) >= "
                 "-1e-6 max(1, ||H||)) count.",
-    kind="lemma", provenance="derived",
+    provenance="derived",
     strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True, r_rule=_r_above_optimum),
-    evaluate=eval_rank_deficient))
+    evaluate=eval_rank_deficient)
 
-register(Claim(
+control(
     id="jang2024.nc_i_first_order_rank_deficient", paper=PAPER, theorem="NC-I (L2 needs second order)",
     statement="MUTANT: 'every rank-deficient FIRST-order stationary point is a global minimiser'.  The origin "
               "is stationary with rank 0 < r and, for lam < sigma_max(grad L(0)), a strict saddle: L2's "
               "certificate must reject it.",
     assumptions="As lemma_l2_rank_deficient; lam in [1e-3, 1e-1] (below sigma_max(grad L(0)) for these "
-                "instances).", kind="control", provenance="derived",
+                "instances).", provenance="derived",
     guards=("jang2024.lemma_l2_rank_deficient",),
     strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True, r_rule=_r_above_optimum),
-    evaluate=functools.partial(eval_rank_deficient, first_order=True)))
+    evaluate=functools.partial(eval_rank_deficient, first_order=True))
 
 
 # ---------------------------------------------------------------- C3: no spurious local minima
 
-def eval_no_spurious(drawn, device, dtype):
+def eval_no_spurious(drawn, ctx):
     """Every certified SOSP reached from random inits passes the global certificate."""
-    obj, ep = trained(drawn, device, dtype)
+    obj, ep = trained(drawn, ctx)
     meas = ep.summary()
     meas["r"] = obj.r
     c = ep.certified
@@ -304,24 +286,24 @@ def eval_no_spurious(drawn, device, dtype):
     return Evidence.from_margins(margins, meas, events=_features(drawn))
 
 
-register(Claim(
+theorem(
     id="jang2024.sec4_no_spurious", paper=PAPER, theorem="Section 4 (no spurious local minima)",
     statement="If r(r+1)/2 > KN, every second-order stationary point of F_lam is a global minimiser "
               "(generically).  Checked at r = smallest rank above the threshold from random inits at "
               "scales 0.01, 1, 3, with and without a random symmetric perturbation <P, Y Y^T>.",
     assumptions="lam in [1e-3, 1e-1]; ||P||_2 = 1e-2 lam (so lam/2 + lambda_min(P) > 0).  The exact "
                 "genericity condition of the paper is unconfirmed; both variants are tested.",
-    kind="theorem", provenance="paper-2nd",
+    provenance="paper-2nd",
     strategy=lambda p: S.ntk_draws(p, inits=True),
-    evaluate=eval_no_spurious))
+    evaluate=eval_no_spurious)
 
 
 # ---------------------------------------------------------------- C4: value agreement
 
-def eval_value_agreement(drawn, device, dtype):
+def eval_value_agreement(drawn, ctx):
     """F_lam at certified SOSPs equals the convex optimum of L + lam ||.||_*."""
-    obj, ep = trained(drawn, device, dtype)
-    _, _, opt = oracle(drawn, device, dtype)
+    obj, ep = trained(drawn, ctx)
+    _, _, opt = oracle(drawn, ctx)
     meas = ep.summary()
     c = ep.certified
     if not bool(c.any()):
@@ -333,24 +315,25 @@ def eval_value_agreement(drawn, device, dtype):
                                  events=_features(drawn))
 
 
-register(Claim(
+theorem(
     id="jang2024.c4_value_agreement", paper=PAPER, theorem="Sections 3-4 (value of LoRA = convex optimum)",
     statement="Above the rank threshold, every SOSP value F_lam(A, B) equals min_delta L(delta) + lam "
               "||delta||_* (computed independently by accelerated proximal gradient with singular-value "
               "thresholding) within 1e-8 (1 + |H*|).",
     assumptions="lam > 0, no perturbation; r = smallest rank with r(r+1)/2 > KN.",
-    kind="theorem", provenance="derived",
+    provenance="derived",
     strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True),
-    evaluate=eval_value_agreement))
+    evaluate=eval_value_agreement)
 
 
 # ---------------------------------------------------------------- C5: generalisation (deterministic part)
 
-def eval_norm_bound(drawn, device, dtype, factor=1.0):
+def eval_norm_bound(drawn, ctx, factor=1.0):
     """Along monotone GD from F(Y0) <= F(0): ||A B^T||_* <= F/lam <= L(0)/lam at every step.
 
     ``factor`` != 1 is the mutant bound ||A B^T||_* <= F / (factor lam)."""
-    loss, lam = _instance(drawn, device, dtype)
+    device, dtype = ctx.device, ctx.dtype
+    loss, lam = _instance(drawn, ctx)
     r = r_no_spurious(drawn["N"] * drawn["K"])
     obj = LoRAObjective(loss, lam, r)
     g = torch.Generator().manual_seed(drawn["seed"] + 3)
@@ -377,15 +360,15 @@ def eval_norm_bound(drawn, device, dtype, factor=1.0):
                                  events=_features(drawn))
 
 
-register(Claim(
+theorem(
     id="jang2024.c5_norm_bound", paper=PAPER, theorem="Section 5 (generalisation, deterministic part)",
     statement="Any (A, B) with F_lam(A, B) <= F_lam(0, 0) has ||A B^T||_* <= L(0)/lam =: B_lam; along "
               "monotone GD every iterate satisfies ||A B^T||_* <= F_lam/lam <= L(0)/lam.  This is the "
               "norm bound behind the Rademacher generalisation bound -- a derived bound, not the paper's.",
     assumptions="lam > 0; loss >= 0; GD with Armijo steps from a 0.01-scale Gaussian init.",
-    kind="theorem", provenance="derived",
+    provenance="derived",
     strategy=lambda p: S.ntk_draws(p, perturb=(False,)),
-    evaluate=eval_norm_bound))
+    evaluate=eval_norm_bound)
 
 
 # ---------------------------------------------------------------- C5: generalisation (statistical part)
@@ -393,7 +376,7 @@ register(Claim(
 ALPHA = 0.01   # significance of the one-sided binomial test
 
 
-def eval_generalisation(drawn, device, dtype, with_terms=True):
+def eval_generalisation(drawn, ctx, with_terms=True):
     """Derived Rademacher bound over ``draws`` training sets; violations must be a <= eta fraction.
 
     For ||delta||_* <= B = y_max^2 / (2 lam) (>= L(0)/lam), ||G(x)||_F = R, |y| <= y_max: the squared
@@ -401,6 +384,7 @@ def eval_generalisation(drawn, device, dtype, with_terms=True):
     >= 1 - eta:  L(delta) <= L_hat(delta) + 2 sqrt2 rho K B R / sqrt(N) + c sqrt(log(1/eta) / (2N)).
     ``with_terms=False`` is the mutant 'L(delta_hat) <= L_hat(delta_hat)'.
     """
+    device, dtype = ctx.device, ctx.dtype
     from scipy.stats import binom
 
     N, m, n, lam, eta = drawn["N"], drawn["m"], drawn["n"], float(drawn["lam"]), float(drawn["eta"])
@@ -437,7 +421,7 @@ def _generalisation_draws(p):
         "draws": S.st.just(max(200, int(p.get("batch", 1)))), "n_test": S.st.just(20000)})
 
 
-register(Claim(
+theorem(
     id="jang2024.c5_generalisation", paper=PAPER, theorem="Section 5 (generalisation bound; derived bound)",
     statement="DERIVED BOUND (the paper's Rademacher bound has this form; its exact constants are "
               "unconfirmed): for the weight-decay minimiser delta_hat, with probability >= 1 - eta over the "
@@ -448,23 +432,24 @@ register(Claim(
                 "to [-1, 1]; B = y_max^2 / (2 lam) >= L_hat(0)/lam; rho, c for the squared loss on the "
                 "reachable range; population risk by Monte Carlo on 20,000 fresh points (lower 3-sigma "
                 "estimate, so Monte Carlo error cannot raise a false alarm).",
-    kind="theorem", provenance="derived",
-    strategy=_generalisation_draws, evaluate=eval_generalisation))
+    provenance="derived",
+    strategy=_generalisation_draws, evaluate=eval_generalisation)
 
-register(Claim(
+control(
     id="jang2024.nc_h_no_generalisation_gap", paper=PAPER, theorem="NC-H (no generalisation gap)",
     statement="MUTANT: 'L(delta_hat) <= L_hat(delta_hat)' -- the bound with its complexity and confidence "
               "terms removed.  The weight-decay minimiser fits its own sample better than the population, "
               "so the same binomial test must reject.",
     assumptions="As jang2024.c5_generalisation.",
-    guards=("jang2024.c5_generalisation",), kind="control", provenance="derived",
-    strategy=_generalisation_draws, evaluate=functools.partial(eval_generalisation, with_terms=False)))
+    guards=("jang2024.c5_generalisation",), provenance="derived",
+    strategy=_generalisation_draws, evaluate=functools.partial(eval_generalisation, with_terms=False))
 
 
 # ================================================================ negative controls
 
-def eval_nc_a(drawn, device, dtype):
+def eval_nc_a(drawn, ctx):
     """Mutant of Thm 3.1: 'a global minimiser of rank <= r_max(KN) - 1 always exists'."""
+    device, dtype = ctx.device, ctx.dtype
     r0 = drawn["r0"]
     loss = tightness_family(r0, drawn["m"], drawn["n"], device=device, dtype=dtype)
     lam = torch.full((1,), float(drawn["lam"]), dtype=dtype, device=device)
@@ -482,7 +467,7 @@ def eval_nc_a(drawn, device, dtype):
                                  events=[f"r0={r0}"])
 
 
-register(Claim(
+control(
     id="jang2024.nc_a_tightness", paper=PAPER, theorem="NC-A (tightness of Theorem 3.1)",
     statement="MUTANT: 'a global minimiser of rank r_max(KN) - 1 always exists'.  The family T(r0) "
               "(K = 1, N = r0(r0+1)/2, symmetric basis constraints on the top-left block) has the unique "
@@ -490,11 +475,12 @@ register(Claim(
               "the smallest counterexample is r0 = 2, m = n = 2, N = 3.",
     assumptions="lam = f/N with f in [0.05, 0.9] (so lam < 1/N); the oracle must match the closed form "
                 "lam r0 - N lam^2 r0 / 2.",
-    guards=("jang2024.thm3_1",), kind="control", provenance="derived",
-    strategy=lambda p: S.tightness_draws(p), evaluate=eval_nc_a))
+    guards=("jang2024.thm3_1",), provenance="derived",
+    strategy=lambda p: S.tightness_draws(p), evaluate=eval_nc_a)
 
 
-def _tight_probe(drawn, device, dtype, diag_targets=None, perturb_norm=0.0):
+def _tight_probe(drawn, ctx, diag_targets=None, perturb_norm=0.0):
+    device, dtype = ctx.device, ctx.dtype
     r0 = drawn["r0"]
     loss = tightness_family(r0, drawn["m"], drawn["n"], diag_targets, device=device, dtype=dtype)
     lam = torch.full((1,), float(drawn["lam"]), dtype=dtype, device=device)
@@ -503,12 +489,13 @@ def _tight_probe(drawn, device, dtype, diag_targets=None, perturb_norm=0.0):
         P = symmetric_perturbation(drawn["m"] + drawn["n"], torch.tensor([perturb_norm]), drawn["seed"] + 1,
                                    1, device, dtype)
     obj = LoRAObjective(loss, lam, drawn["r"], P)
-    return loss, lam, obj, probe(obj, (0.1, 1.0, 3.0), drawn["inits"], seed=drawn["seed"])
+    return loss, lam, obj, probe(obj, (0.1, 1.0, 3.0), drawn["inits"], seed=drawn["seed"], grad_tol=GRAD_TOL,
+                                 tol=ctx.tolerance(GRAD_TOL))
 
 
-def eval_nc_b(drawn, device, dtype):
+def eval_nc_b(drawn, ctx):
     """Mutant of Sec. 4: 'no spurious minima for any r' on T(r0) with r < r0."""
-    loss, lam, obj, ep = _tight_probe(drawn, device, dtype)
+    loss, lam, obj, ep = _tight_probe(drawn, ctx)
     opt = convex_optimum(loss, lam)
     c = ep.certified
     meas = ep.summary()
@@ -521,23 +508,23 @@ def eval_nc_b(drawn, device, dtype):
                                  events=[f"r0={drawn['r0']}", f"r={drawn['r']}"])
 
 
-register(Claim(
+control(
     id="jang2024.nc_b_rank_below", paper=PAPER, theorem="NC-B (rank below threshold)",
     statement="MUTANT: 'F_lam has no spurious local minima for any LoRA rank r'.  On T(r0) with r < r0 "
               "every rank-r point misses the rank-r0 optimum, so certified SOSPs have a positive gap "
               "(spec: T(3), lam = 0.01, r = 1, 2: gaps ~0.147 and ~0.074, sigma_max(M)/lam ~16.7).",
     assumptions="T(r0) family, r in [1, r0 - 1], lam < 1/N.",
-    guards=("jang2024.sec4_no_spurious", "jang2024.c4_value_agreement",), kind="control", provenance="derived",
-    strategy=lambda p: S.tightness_draws(p, lora_rank="below", inits=True), evaluate=eval_nc_b))
+    guards=("jang2024.sec4_no_spurious", "jang2024.c4_value_agreement",), provenance="derived",
+    strategy=lambda p: S.tightness_draws(p, lora_rank="below", inits=True), evaluate=eval_nc_b)
 
 
 NC_C_INSTANCE = {"r0": 2, "m": 2, "n": 2, "lam": 1e-3, "r": 1}
 
 
-def eval_nc_c(drawn, device, dtype):
+def eval_nc_c(drawn, ctx):
     """Mutant: 'the threshold r(r+1)/2 > KN is not needed' -- T(2), targets (1, 0.9, 0), r = 1."""
     d = dict(NC_C_INSTANCE, inits=drawn["inits"], seed=drawn["seed"])
-    loss, lam, obj, ep = _tight_probe(d, device, dtype, diag_targets=[1.0, 0.9],
+    loss, lam, obj, ep = _tight_probe(d, ctx, diag_targets=[1.0, 0.9],
                                       perturb_norm=drawn["perturb_norm"])
     c = ep.certified
     meas = ep.summary()
@@ -555,23 +542,23 @@ def eval_nc_c(drawn, device, dtype):
                                  events=[f"perturbed={drawn['perturb_norm'] > 0}"])
 
 
-register(Claim(
+control(
     id="jang2024.nc_c_spurious", paper=PAPER, theorem="NC-C (spurious SOSP below threshold)",
     statement="MUTANT: 'every SOSP is global even when r(r+1)/2 <= KN'.  T(2) with diagonal targets 1 "
               "and 0.9, lam = 1e-3, m = n = 2, r = 1 has a strict spurious local minimum (F ~0.16757 vs "
               "the global 0.13600) that ~40% of random inits reach; it survives a perturbation of norm 1e-4.",
     assumptions="Fixed instance; the drawn values are the init seed, the number of inits and whether a "
                 "random symmetric perturbation of norm 1e-4 is added.",
-    guards=("jang2024.sec4_no_spurious",), kind="control", provenance="derived",
+    guards=("jang2024.sec4_no_spurious",), provenance="derived",
     strategy=lambda p: S.st.fixed_dictionaries({
         "seed": S.SEEDS, "inits": S.st.just(int(p.get("inits", 5))),
         "perturb_norm": S.st.sampled_from([0.0, 1e-4])}),
-    evaluate=eval_nc_c))
+    evaluate=eval_nc_c)
 
 
-def eval_nc_d(drawn, device, dtype):
+def eval_nc_d(drawn, ctx):
     """Mutant: 'the certificate accepts a sign-flipped M / a non-stationary point'."""
-    obj, ep = trained(drawn, device, dtype)
+    obj, ep = trained(drawn, ctx)
     c = ep.certified & (ep.cert.excess() <= CERT_TOL)
     meas = ep.summary()
     if not bool(c.any()):
@@ -596,42 +583,42 @@ def eval_nc_d(drawn, device, dtype):
                                  meas, events=_features(drawn))
 
 
-register(Claim(
+control(
     id="jang2024.nc_d_checker_power", paper=PAPER, theorem="NC-D (certificate power)",
     statement="MUTANT: 'the global-optimality certificate (stationarity, S >= 0, S Y = 0) accepts a "
               "sign-flipped M or a point moved off stationarity'.  The real certificate must reject both "
               "at every certified global minimum.",
     assumptions="Certified global minima from the C3 setting without perturbation.",
-    guards=("jang2024.sec4_no_spurious",), kind="control", provenance="derived",
+    guards=("jang2024.sec4_no_spurious",), provenance="derived",
     strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True),
-    evaluate=eval_nc_d))
+    evaluate=eval_nc_d)
 
 
-register(Claim(
+control(
     id="jang2024.nc_e_balance_without_decay", paper=PAPER, theorem="NC-E (L0 needs lam > 0)",
     statement="MUTANT: 'stationary points are balanced (A^T A = B^T B) even without weight decay'.  With "
               "lam = 0 the imbalance A^T A - B^T B is conserved by gradient flow, so stationary points "
               "reached from unbalanced inits stay unbalanced; the L0 check must flag them.",
     assumptions="Squared loss, lam = 0, KN < mn so interpolating stationary points exist.",
-    guards=("jang2024.lemma_l0_balance",), kind="control", provenance="derived",
+    guards=("jang2024.lemma_l0_balance",), provenance="derived",
     strategy=lambda p: S.ntk_draws(p, losses=("sq",), perturb=(False,), inits=True,
                                    lam_exp=(-3.0, -3.0)).map(lambda d: {**d, "lam": 0.0}),
-    evaluate=functools.partial(eval_balance, residual_slack=False)))
+    evaluate=functools.partial(eval_balance, residual_slack=False))
 
-register(Claim(
+control(
     id="jang2024.nc_f_origin_threshold", paper=PAPER, theorem="NC-F (wrong strict-saddle threshold)",
     statement="MUTANT: 'the origin is a strict saddle iff sigma_max(M(0)) > 2 lam'.  Instances with "
               "lam < sigma_max(M(0)) < 2 lam separate it from Lemma L2's threshold sigma_max(M(0)) > lam.",
     assumptions="As jang2024.lemma_l2_origin.",
-    guards=("jang2024.lemma_l2_origin",), kind="control", provenance="derived",
-    strategy=_origin_draws, evaluate=functools.partial(eval_origin, threshold_factor=2.0)))
+    guards=("jang2024.lemma_l2_origin",), provenance="derived",
+    strategy=_origin_draws, evaluate=functools.partial(eval_origin, threshold_factor=2.0))
 
-register(Claim(
+control(
     id="jang2024.nc_g_norm_bound_halved", paper=PAPER, theorem="NC-G (norm bound too tight by 2)",
     statement="MUTANT: 'along GD, ||A B^T||_* <= F_lam / (2 lam)'.  At balanced points ||A B^T||_* = "
               "||Y||^2/2 while F/(2 lam) = L/(2 lam) + ||Y||^2/4, so the halved bound fails once the "
               "loss falls below lam ||A B^T||_*.",
     assumptions="As jang2024.c5_norm_bound.",
-    guards=("jang2024.c5_norm_bound",), kind="control", provenance="derived",
+    guards=("jang2024.c5_norm_bound",), provenance="derived",
     strategy=lambda p: S.ntk_draws(p, perturb=(False,)),
-    evaluate=functools.partial(eval_norm_bound, factor=2.0)))
+    evaluate=functools.partial(eval_norm_bound, factor=2.0))

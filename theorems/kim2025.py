@@ -7,19 +7,17 @@ also used by jang2024.py; Theorem-1 quantities live in numerics/fails_loudly.py.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
-from strategies import kim as KS
-from strategies.kim_instances import NC1_LAM, gquad, glogit, gsense, nc1_points, nc1_quartic
-from strategies.ntk import SEEDS
+from ..strategies import kim as KS
+from ..strategies.data import fixture
+from ..strategies.kim_instances import NC1_LAM, gquad, glogit, gsense, nc1_points, nc1_quartic
+from ..strategies.ntk import SEEDS
 
 from . import traces as T
-from .claim import Claim, Evidence, NumericalFailure, register, register_mutant, tol_margin
-from .limits import is_tight
+from .claim import Evidence, NumericalFailure, control, lemma, theorem, tol_margin
 from .numerics.convex_oracle import convex_optimum, nuclear_norm
 from .numerics.fails_loudly import (EndpointGeometry, corollary1_margin, endpoint_geometry,
                                     theorem1_margins)
@@ -33,12 +31,14 @@ from .numerics.sosp import sosp_report
 PAPER = "Kim, Kim, Ryu 2025 (ICML), arXiv 2502.09376"
 STARTS = (("zero", 1.0), 0.01, 1.0, 3.0, 10.0)   # the paper's zero / small / large inits
 REGIME_GAP = 0.05                                # keep 2 alpha / beta at least this far from 1
-FIXTURES = Path(__file__).resolve().parent.parent / "strategies" / "fixtures" / "kim2025_spurious.json"
+# curated end points (found by theorems/kim2025_fixtures.py); a missing data file fails loudly here
+CURATED = fixture("kim2025_spurious.json")["fixtures"]
 
 
 # ---------------------------------------------------------------- instances
 
-def build_loss(drawn, device, dtype):
+def build_loss(drawn, ctx):
+    device, dtype = ctx.device, ctx.dtype
     f = drawn["family"]
     B = drawn.get("batch", 1)
     if f == "gquad":
@@ -87,7 +87,7 @@ class Landscape:
                 "kappa_hat_max": float((self.beta / self.alpha).max()) if len(self.alpha) else None}
 
 
-def _valid(loss, lam, opt, r, regime):
+def valid_instances(loss, lam, opt, r, regime):
     """A1 (1 <= r* <= r), strict complementarity ||S*||_2 <= 0.98 lam, sigma_r*(X*) >= 1e-3, regime."""
     sv = torch.linalg.svdvals(opt.delta)
     rstar = (sv > 1e-7 * sv[:, :1].clamp_min(1e-300)).sum(dim=1)
@@ -107,13 +107,13 @@ def _valid(loss, lam, opt, r, regime):
     return ok, rstar
 
 
-def _landscape_cached(key):
-    drawn, device, dtype, regime = json.loads(key[0]), torch.device(key[1]), getattr(torch, key[2]), key[3]
-    loss = build_loss(drawn, device, dtype)
+def _compute_landscape(drawn, ctx, regime):
+    device, dtype = ctx.device, ctx.dtype
+    loss = build_loss(drawn, ctx)
     lam = torch.full((loss.batch,), float(drawn["lam"]), dtype=dtype, device=device)
     opt = convex_optimum(loss, lam)
     r = drawn["r"]
-    ok, rstar = _valid(loss, lam, opt, r, regime)
+    ok, rstar = valid_instances(loss, lam, opt, r, regime)
     idx = torch.nonzero(ok).squeeze(1)
     if idx.numel() == 0:
         return None
@@ -126,7 +126,8 @@ def _landscape_cached(key):
                          torch.ones(1, dtype=dtype, device=device), sosp_report(obj, res.Y),
                          certificate(obj, res.Y), numerical_rank(res.Y))
     else:
-        ends = probe(obj, STARTS, drawn.get("inits", 2), seed=drawn["seed"] + 5)
+        # the solver stops at the probe's grad_tol 1e-7 (100x tighter in a re-verification)
+        ends = probe(obj, STARTS, drawn.get("inits", 2), seed=drawn["seed"] + 5, tol=ctx.tolerance(1e-7))
     inst = ends.instance
     tl = ends.obj.loss
     X = ends.obj.delta(ends.Y)
@@ -135,12 +136,9 @@ def _landscape_cached(key):
                      opt.value[idx][inst], int(idx.numel()), loss.batch)
 
 
-_landscape_lru = functools.lru_cache(maxsize=8)(_landscape_cached)
-
-
-def landscape(drawn, device, dtype, regime) -> Landscape | None:
-    key = (json.dumps(drawn, sort_keys=True), str(device), str(dtype).split(".")[-1], regime, is_tight())
-    return _landscape_lru(key)
+def landscape(drawn, ctx, regime) -> Landscape | None:
+    """The probed landscape of a drawn family (memoised per drawn values, regime, device, dtype, tightness)."""
+    return ctx.memo("kim2025.landscape", drawn, lambda: _compute_landscape(drawn, ctx, regime), regime)
 
 
 def _events(drawn):
@@ -153,10 +151,10 @@ def _no_instance():
 
 # ---------------------------------------------------------------- K0: identities at stationary points
 
-def eval_k0(drawn, device, dtype, equality_everywhere=False):
+def eval_k0(drawn, ctx, equality_everywhere=False):
     """Reparameterisation identities and first/second-order structure at certified SOSPs.
     ``equality_everywhere`` (control) also demands the balance EQUALITY for random (unbalanced) factors."""
-    land = landscape(drawn, device, dtype, "any")
+    land = landscape(drawn, ctx, "any")
     if land is None:
         return _no_instance()
     c = land.certified
@@ -198,27 +196,24 @@ def eval_k0(drawn, device, dtype, equality_everywhere=False):
     }, meas, events=_events(drawn))
 
 
-register(Claim(
+lemma(
     id="kim2025.k0_identities", paper=PAPER, theorem="Sec. 2-3 (reparameterisation and stationarity)",
     statement="1/2(||A||^2 + ||B||^2) >= ||A B^T||_* for all factors, with equality for balanced ones; at "
               "every SOSP of g: balance, grad L(X) = -lam L R^T + S with L^T S = 0 = S R, and the "
               "second-order bound ||S||_2 <= lam + beta sigma_r(X).",
     assumptions="G-quad, G-sense, G-logit instances of either regime; certified SOSPs from the paper's "
                 "inits (zero, 0.01, 1, 3, 10).",
-    kind="lemma", provenance="paper",
+    provenance="paper",
     strategy=lambda p: KS.kim_draws(p, regime="generic") | KS.kim_draws(p, regime="special"),
-    evaluate=eval_k0))
+    evaluate=eval_k0)
 
 
 # ---------------------------------------------------------------- K1 / K2 / K3: Theorem 1 and Corollary 1
 
 def _fixtures(regime=None, **match):
-    """Curated end points (found by strategies/kim_fixtures.py), replayed as explicit examples."""
-    if not FIXTURES.exists():
-        return ()
-    items = json.loads(FIXTURES.read_text())["fixtures"]
+    """Curated end points (found by theorems/kim2025_fixtures.py), replayed as explicit examples."""
     out = []
-    for f in items:
+    for f in CURATED:
         if regime is not None and f["regime"] != regime:
             continue
         if all(f["drawn"].get(k) == v for k, v in match.items()):
@@ -226,10 +221,10 @@ def _fixtures(regime=None, **match):
     return tuple(out)
 
 
-def eval_every_sosp_global(drawn, device, dtype, regime="special"):
+def eval_every_sosp_global(drawn, ctx, regime="special"):
     """Every certified SOSP is a global minimum: certificate ratio <= 1 (spurious iff >= 1 + 1e-3),
     and certified-global points coincide with the oracle's X* (independent cross-check)."""
-    land = landscape(drawn, device, dtype, regime)
+    land = landscape(drawn, ctx, regime)
     if land is None:
         return _no_instance()
     c, geo = land.certified, land.geo
@@ -245,20 +240,20 @@ def eval_every_sosp_global(drawn, device, dtype, regime="special"):
                                  events=_events(drawn))
 
 
-register(Claim(
+theorem(
     id="kim2025.k1_special", paper=PAPER, theorem="Theorem 1 (special regime)",
     statement="If 2 alpha > beta (RSC/RSM constants about X*), every SOSP of g(A, B) = L(A B^T) + lam/2 "
               "(||A||^2 + ||B||^2) is a global minimum of L + lam ||.||_*.",
     assumptions="A1 (1 <= r* <= r), strict complementarity ||S*||_2 <= 0.98 lam, sigma_r*(X*) >= 1e-3; "
                 "G-quad with kappa in [1, 1.9], G-sense with p >= 40 mn, G-logit with mu = c lambda_max/(4N), "
                 "c >= 1.1; rows with 2 alpha/beta < 1.05 are dropped (kept away from the boundary).",
-    kind="theorem", provenance="paper",
-    strategy=lambda p: KS.kim_draws(p, regime="special"), evaluate=eval_every_sosp_global))
+    provenance="paper",
+    strategy=lambda p: KS.kim_draws(p, regime="special"), evaluate=eval_every_sosp_global)
 
 
-def eval_dichotomy(drawn, device, dtype):
+def eval_dichotomy(drawn, ctx):
     """Generic regime: every non-global SOSP satisfies (a)-(d); rank < r => global; no SOSP in the band."""
-    land = landscape(drawn, device, dtype, "generic")
+    land = landscape(drawn, ctx, "generic")
     if land is None:
         return _no_instance()
     c, geo = land.certified, land.geo
@@ -281,7 +276,7 @@ def eval_dichotomy(drawn, device, dtype):
     return Evidence.from_margins(margins, meas, events=_events(drawn) + [f"spurious={bool(sp.any())}"])
 
 
-register(Claim(
+theorem(
     id="kim2025.k2_generic_dichotomy", paper=PAPER, theorem="Theorem 1 (generic regime) / Corollary 1 band",
     statement="If 2 alpha <= beta, every SOSP X is global or (a) rank X = r exactly, (b) sigma_r(X) >= (2 alpha/"
               "beta) sigma_r*(X), (c) ||X - X*||^2 >= sum_{s>r*} sigma_s^2 / (1 - 2 alpha sigma_r* / (beta "
@@ -292,14 +287,14 @@ register(Claim(
                 "with 2 alpha/beta > 0.95 dropped.  Spurious SOSPs are rare under random search: curated "
                 "fixtures (strategies/fixtures/kim2025_spurious.json) are replayed first.  (d) uses alpha_hat and "
                 "beta_hat as derived in the spec (paper + derived).",
-    kind="theorem", provenance="paper",
+    provenance="paper",
     strategy=lambda p: KS.kim_draws(p, regime="generic"), evaluate=eval_dichotomy,
-    examples=_fixtures("generic")))
+    examples=_fixtures("generic"))
 
 
-def eval_corollary1(drawn, device, dtype):
+def eval_corollary1(drawn, ctx):
     """Corollary 1: a spurious SOSP with r > r* has ||X||_F >= sqrt(tail / (1 - 2a s_r*/(b s_r))) - ||X*||_F."""
-    land = landscape(drawn, device, dtype, "generic")
+    land = landscape(drawn, ctx, "generic")
     if land is None:
         return _no_instance()
     c, geo = land.certified, land.geo
@@ -313,26 +308,26 @@ def eval_corollary1(drawn, device, dtype):
     return Evidence.from_margins({"Corollary 1 magnitude bound": float(mg.min())}, meas, events=_events(drawn))
 
 
-register(Claim(
+theorem(
     id="kim2025.k3_fails_loudly", paper=PAPER, theorem="Corollary 1 (failing loudly)",
     statement="For r > r*, a spurious SOSP X satisfies ||X||_F >= sqrt(sum_{s=r*+1}^r sigma_s^2 / (1 - 2 alpha "
               "sigma_r* / (beta sigma_r))) - ||X*||_F (and has rank r, far from X*).  Not asserted: 'spurious "
               "=> larger norm than X*', which is false (see kim2025.m3_norm).",
     assumptions="As K2.  The Corollary's printed form is garbled in the text extraction; the intended form is "
                 "reconstructed from Theorem 1 (c) by the triangle inequality.",
-    kind="theorem", provenance="paper~",
+    provenance="paper~",
     strategy=lambda p: KS.kim_draws(p, regime="generic", r_extra=(1,)), evaluate=eval_corollary1,
-    examples=_fixtures("generic")))
+    examples=_fixtures("generic"))
 
 
 # ---------------------------------------------------------------- K4: several matrices (Theorem 2)
 
-def eval_k4(drawn, device, dtype, all_loud=False):
+def eval_k4(drawn, ctx, all_loud=False):
     """Separable L = sum_l L_l(X_l), one LoRA per block.  A joint SOSP is a tuple of block SOSPs (the
     same start index in every block).  Special blocks must be global; a non-global joint SOSP must have a
     generic block of rank r satisfying Theorem 1 (b)-(c) with that block's alpha_l, beta_l.
     ``all_loud`` (control) demands the loud-failure description (a)-(c) of EVERY joint SOSP, global ones too."""
-    land = landscape(drawn, device, dtype, "any")
+    land = landscape(drawn, ctx, "any")
     if land is None or land.kept < 2:   # blocks violating A1 / complementarity are left out
         return Evidence.vacuously("fewer than two blocks satisfy A1 and strict complementarity",
                                      {"kept": 0 if land is None else land.kept})
@@ -369,24 +364,24 @@ def _blocks_draws(p):
                         "family": "gquad-blocks", "kappas": ks}))
 
 
-register(Claim(
+theorem(
     id="kim2025.k4_several_matrices", paper=PAPER, theorem="Theorem 2 (several matrices)",
     statement="For L(X_1, ..., X_L) with per-block constants alpha_l, beta_l: if every block is special, every "
               "SOSP is global; otherwise every SOSP is global or some block has rank r with sigma_r > (2 alpha_l/"
               "beta_l) sigma_r* and the distance bound.  Checked on separable G-quad losses with mixed kappa_l.",
     assumptions="Separable losses (one G-quad per block, kappa_l drawn from [1, 1.9] or [2.2, 100]); A1 and "
                 "strict complementarity per block.  Theorem 2's text is garbled in the extraction (paper~).",
-    kind="theorem", provenance="paper~",
-    strategy=_blocks_draws, evaluate=eval_k4))
+    provenance="paper~",
+    strategy=_blocks_draws, evaluate=eval_k4)
 
 
 # ---------------------------------------------------------------- K5: implicit bias (Sec. 3.4)
 
-def eval_k5_bound(drawn, device, dtype, attained=False):
+def eval_k5_bound(drawn, ctx, attained=False):
     """lam ||X*||_* <= L(0) - L(X*) (exact consequence of global optimality).  ``attained`` (control) claims
     the bound is an equality (slack <= 1e-6 L(0))."""
-    loss = build_loss(drawn, device, dtype)
-    lam = torch.full((loss.batch,), float(drawn["lam"]), dtype=dtype, device=device)
+    loss = build_loss(drawn, ctx)
+    lam = torch.full((loss.batch,), float(drawn["lam"]), dtype=ctx.dtype, device=ctx.device)
     opt = convex_optimum(loss, lam)
     if not bool(opt.converged.all()):
         raise NumericalFailure("convex oracle did not converge")
@@ -400,26 +395,26 @@ def eval_k5_bound(drawn, device, dtype, attained=False):
                                  {"min_relative_slack": float(rel.min()), "L0": L0.tolist()}, events=_events(drawn))
 
 
-register(Claim(
+lemma(
     id="kim2025.k5_bias_bound", paper=PAPER, theorem="Sec. 3.4 (global minimum near 0)",
     statement="At the global minimiser X* of L + lam ||.||_*: lam ||X*||_* <= L(0) - L(X*) <= L(0), so the "
               "global minimum lies in a ball around the zero init whose radius shrinks as 1/lam.",
     assumptions="Any of the three families (L >= 0).",
-    kind="lemma", provenance="paper",
+    provenance="paper",
     strategy=lambda p: KS.kim_draws(p, regime="generic") | KS.kim_draws(p, regime="special"),
-    evaluate=eval_k5_bound))
+    evaluate=eval_k5_bound)
 
 
 SMALL_STARTS = 2        # STARTS[:2] are the zero and 0.01 inits; the rest are large (1, 3, 10)
 
 
-def eval_k5_soft(drawn, device, dtype, guarantee=False):
+def eval_k5_soft(drawn, ctx, guarantee=False):
     """Soft claim (argued in Sec. 3.4, not proved): spurious rate from zero/small init <= from large init.
     One-sided Fisher exact test at level 0.01; a significant excess at small init falsifies.
     ``guarantee`` (control) claims the hard version: no spurious SOSP is ever reached from zero/small init."""
     from scipy.stats import fisher_exact
 
-    land = landscape(drawn, device, dtype, "generic")
+    land = landscape(drawn, ctx, "generic")
     if land is None:
         return _no_instance()
     per = drawn["inits"]
@@ -449,19 +444,19 @@ def _soft_draws(p):
         lambda d: KS.st.fixed_dictionaries({"seed": SEEDS}).map(lambda e: {**d, **e, "inits": per, "batch": 8}))
 
 
-register(Claim(
+theorem(
     id="kim2025.k5_soft_init_bias", paper=PAPER, theorem="Sec. 3.4 (zero init favours the global minimum; soft)",
     statement="SOFT (argued, not proved): training from the zero or small init reaches spurious SOSPs no more "
               "often than from large inits (scales 1, 3, 10).  One-sided Fisher exact test at 0.01 on the "
               "instance families of the curated spurious fixtures.  The prototype saw the effect as real but "
               "not monotone in scale, and zero-B init is no guarantee.",
     assumptions="Generic-regime G-quad families of the curated fixtures (spurious-rich); certified SOSPs only.",
-    kind="theorem", provenance="paper", notes="soft claim: argued in the paper, not proved",
-    strategy=_soft_draws, evaluate=eval_k5_soft))
+    provenance="paper", notes="soft claim: argued in the paper, not proved",
+    strategy=_soft_draws, evaluate=eval_k5_soft)
 
 
-def eval_k5_origin(drawn, device, dtype, threshold_factor=1.0):
-    loss = build_loss(drawn, device, dtype)
+def eval_k5_origin(drawn, ctx, threshold_factor=1.0):
+    loss = build_loss(drawn, ctx)
     obj = LoRAObjective(loss, lam_at_ratio(loss, drawn["lam_ratio"]), drawn["r"])
     margins, meas = origin_margins(obj, threshold_factor)
     meas["lam_ratio"] = drawn["lam_ratio"]
@@ -473,23 +468,23 @@ def _origin_draws(p):
         lambda d: KS.st.sampled_from([0.25, 4.0, 0.6, 1.5, 0.99, 1.01]).map(lambda q: {**d, "lam_ratio": q}))
 
 
-register(Claim(
+lemma(
     id="kim2025.k5_origin", paper=PAPER, theorem="Sec. 3.4 (the zero init)",
     statement="(A, B) = (0, 0) is stationary; it is a strict saddle iff ||grad L(0)||_2 > lam, and otherwise an "
               "SOSP with X* = 0.  The Hessian there has eigenvalues lam +- sigma_i(grad L(0)).",
     assumptions="Any family; lam = q ||grad L(0)||_2 with q on both sides of 1.",
-    kind="lemma", provenance="paper",
-    strategy=_origin_draws, evaluate=eval_k5_origin))
+    provenance="paper",
+    strategy=_origin_draws, evaluate=eval_k5_origin)
 
 
 # ---------------------------------------------------------------- K6: GD escapes strict saddles
 
-def _saddles(drawn, device, dtype):
+def _saddles(drawn, ctx):
     """G-quad with kappa = 1 (L = 1/2||X - T||^2): the stationary points of g are balanced factors of
     sum_{i in I} (sigma_i(T) - lam) u_i v_i^T; leaving out the top pair gives a strict saddle."""
     d = dict(drawn, kappa=1.0, target_rank=None)
-    loss = build_loss(d, device, dtype)
-    lam = torch.full((loss.batch,), float(drawn["lam"]), dtype=dtype, device=device)
+    loss = build_loss(d, ctx)
+    lam = torch.full((loss.batch,), float(drawn["lam"]), dtype=ctx.dtype, device=ctx.device)
     U, s, Vh = torch.linalg.svd(loss.T, full_matrices=False)
     keep = torch.zeros_like(s)
     r = drawn["r"]
@@ -502,9 +497,9 @@ def _saddles(drawn, device, dtype):
     return obj, balanced_factors(X, r)
 
 
-def eval_k6(drawn, device, dtype):
+def eval_k6(drawn, ctx):
     """GD from a strict saddle plus 1e-8 noise leaves it and reaches the global value."""
-    obj, Y = _saddles(drawn, device, dtype)
+    obj, Y = _saddles(drawn, ctx)
     rep = sosp_report(obj, Y)
     strict = rep.is_stationary & (rep.lam_min < -1e-6 * rep.hess_norm.clamp_min(1.0))
     meas = {"strict_saddles": int(strict.sum()), "saddle_grad": float(rep.grad_norm.max())}
@@ -538,34 +533,35 @@ def _escape_plot(trace, every, Fglobal):
                           hline=float(Fglobal.mean())))
 
 
-register(Claim(
+theorem(
     id="kim2025.k6_saddle_escape", paper=PAPER, theorem="Sec. 3 (GD avoids strict saddles; Lee et al.)",
     statement="Gradient descent started within 1e-8 of a strict saddle of g leaves it: from the origin and from "
               "saddles built from non-top singular pairs, GD closes >= 99% of the gap to the global value.",
     assumptions="G-quad with kappa = 1 (saddles known in closed form), lam < sigma_1(T); GD with Armijo steps "
                 "for a fixed step budget; cited result (Lee et al.), not the paper's theorem.",
-    kind="theorem", provenance="paper",
+    provenance="paper",
     strategy=lambda p: KS.kim_draws(p, regime="special", families=("gquad",)).flatmap(
         lambda d: KS.st.fixed_dictionaries({"saddle": KS.st.sampled_from(["origin", "non-top"]),
                                             "steps": KS.st.just(3000)}).map(lambda e: {**d, **e})),
-    evaluate=eval_k6))
+    evaluate=eval_k6)
 
 
-register(Claim(
+control(
     id="kim2025.m6_escape_without_noise", paper=PAPER, theorem="M6 (saddle escape needs the perturbation)",
     statement="MUTANT: 'GD started exactly at a strict saddle escapes it'.  At the origin the gradient is exactly "
               "zero, so GD never moves: the random perturbation (or random init) in the escape results is needed.",
     assumptions="As kim2025.k6_saddle_escape, started at (0, 0) with no jitter.",
-    guards=("kim2025.k6_saddle_escape",), kind="control", provenance="derived",
+    guards=("kim2025.k6_saddle_escape",), provenance="derived",
     strategy=lambda p: KS.kim_draws(p, regime="special", families=("gquad",)).map(
         lambda d: {**d, "saddle": "origin", "steps": 300, "jitter": 0.0}),
-    evaluate=eval_k6))
+    evaluate=eval_k6)
 
 
 # ================================================================ negative controls
 
-def eval_nc1(drawn, device, dtype, statement):
+def eval_nc1(drawn, ctx, statement):
     """NC1 (RSC violated): the exact SOSP X = t1 G of the quartic is non-global with rank 1 < r = 2."""
+    device, dtype = ctx.device, ctx.dtype
     pts = nc1_points()
     loss = nc1_quartic(device=device, dtype=dtype)
     lam = torch.full((1,), NC1_LAM, dtype=dtype, device=device)
@@ -592,27 +588,27 @@ def eval_nc1(drawn, device, dtype, statement):
 
 _NC1_DRAWS = lambda p: KS.st.fixed_dictionaries({"seed": SEEDS, "jitter": KS.st.sampled_from([0.0, 1e-6])})  # noqa: E731
 
-register(Claim(
+control(
     id="kim2025.nc1_rank", paper=PAPER, theorem="NC1 (RSC violated: 'non-global => rank r')",
     statement="MUTANT: Theorem 1's 'every non-global SOSP has rank r' without its RSC assumption.  On the "
               "quartic L(X) = phi(X_11) + 0.05||X||^2, phi(t) = (t^2-1)^2/4 - 0.2t, m = n = 3, r = 2, lam = 0.05 "
               "(alpha_hat ~ -0.056), X = t1 e1 e1^T (t1 ~ -0.754) is an SOSP of rank 1 < r, 0.364 above global.",
     assumptions="The spec's NC1 instance; drawn: the seed and size of a jitter before the Newton polish.",
-    guards=("kim2025.k2_generic_dichotomy",), kind="control", provenance="derived",
-    strategy=_NC1_DRAWS, evaluate=functools.partial(eval_nc1, statement="rank")))
+    guards=("kim2025.k2_generic_dichotomy",), provenance="derived",
+    strategy=_NC1_DRAWS, evaluate=functools.partial(eval_nc1, statement="rank"))
 
-register(Claim(
+control(
     id="kim2025.m5_certificate_nonconvex", paper=PAPER, theorem="M5 (convex certificate on nonconvex L)",
     statement="MUTANT: 'sigma_max(grad L(X)) <= lam certifies a global minimum' applied to the nonconvex NC1 "
               "quartic: the certificate accepts the spurious SOSP X = t1 e1 e1^T.",
     assumptions="As kim2025.nc1_rank.",
-    guards=("kim2025.k1_special",), kind="control", provenance="derived",
-    strategy=_NC1_DRAWS, evaluate=functools.partial(eval_nc1, statement="certificate")))
+    guards=("kim2025.k1_special",), provenance="derived",
+    strategy=_NC1_DRAWS, evaluate=functools.partial(eval_nc1, statement="certificate"))
 
 
-def eval_spurious_property(drawn, device, dtype, prop):
+def eval_spurious_property(drawn, ctx, prop):
     """Mutants M3 / M4 quantified over certified spurious SOSPs (generic regime)."""
-    land = landscape(drawn, device, dtype, "generic")
+    land = landscape(drawn, ctx, "generic")
     if land is None:
         return _no_instance()
     c, geo = land.certified, land.geo
@@ -629,72 +625,85 @@ def eval_spurious_property(drawn, device, dtype, prop):
     return Evidence.from_margins({"spurious => sigma_r/sigma_r* >= 0.5": float((q - 0.5).min()) / 0.5}, meas)
 
 
-register(Claim(
+control(
     id="kim2025.m1_every_sosp_global", paper=PAPER, theorem="M1 ('every SOSP is global' in the generic regime)",
     statement="MUTANT: Theorem 1's special-regime conclusion applied to the generic regime (2 alpha <= beta). "
               "Falsified by curated spurious SOSPs (kappa = 5, 100) and by random search.",
     assumptions="As kim2025.k2_generic_dichotomy.",
-    guards=("kim2025.k2_generic_dichotomy",), kind="control", provenance="derived",
+    guards=("kim2025.k2_generic_dichotomy",), provenance="derived",
     strategy=lambda p: KS.kim_draws(p, regime="generic"),
-    evaluate=functools.partial(eval_every_sosp_global, regime="generic"), examples=_fixtures("generic")))
+    evaluate=functools.partial(eval_every_sosp_global, regime="generic"), examples=_fixtures("generic"))
 
-register(Claim(
+control(
     id="kim2025.m2_threshold_6", paper=PAPER, theorem="M2 (special threshold loosened to beta/alpha < 6)",
     statement="MUTANT: 'every SOSP is global whenever beta/alpha < 6' (instead of < 2).  A kappa = 5 G-quad "
               "instance with a spurious SOSP refutes it.",
     assumptions="G-quad with kappa in [1, 6).",
-    guards=("kim2025.k1_special",), kind="control", provenance="derived",
+    guards=("kim2025.k1_special",), provenance="derived",
     strategy=lambda p: KS.kim_draws(p, regime="generic", families=("gquad",)).map(
         lambda d: {**d, "kappa": min(d["kappa"], 5.9)}),
     evaluate=functools.partial(eval_every_sosp_global, regime="any"),
-    examples=tuple(d for d in _fixtures("generic") if d.get("kappa", 99) < 6)))
+    examples=tuple(d for d in _fixtures("generic") if d.get("kappa", 99) < 6))
 
-register(Claim(
+control(
     id="kim2025.m3_norm", paper=PAPER, theorem="M3 ('spurious => larger norm')",
     statement="MUTANT: 'a spurious SOSP has ||X|| >= ||X*||'.  False: spurious points found have smaller norm "
               "than X* (spec: 1.70 vs 1.81 at kappa = 100); the loud signals are rank r and the distance.",
     assumptions="As kim2025.k2_generic_dichotomy.",
-    guards=("kim2025.k3_fails_loudly",), kind="control", provenance="derived",
+    guards=("kim2025.k3_fails_loudly",), provenance="derived",
     strategy=lambda p: KS.kim_draws(p, regime="generic"),
-    evaluate=functools.partial(eval_spurious_property, prop="norm"), examples=_fixtures("generic")))
+    evaluate=functools.partial(eval_spurious_property, prop="norm"), examples=_fixtures("generic"))
 
-register(Claim(
+control(
     id="kim2025.m4_ratio_half", paper=PAPER, theorem="M4 ('spurious => sigma_r/sigma_r* >= 0.5')",
     statement="MUTANT: Theorem 1 (b) with 2 alpha/beta replaced by 0.5.  In the generic regime 2 alpha/beta "
               "< 0.5 allows spurious points with sigma_r/sigma_r* below 0.5 (spec: 0.391 seen at kappa = 100).",
     assumptions="As kim2025.k2_generic_dichotomy.",
-    guards=("kim2025.k3_fails_loudly",), kind="control", provenance="derived",
+    guards=("kim2025.k3_fails_loudly",), provenance="derived",
     strategy=lambda p: KS.kim_draws(p, regime="generic"),
-    evaluate=functools.partial(eval_spurious_property, prop="ratio"), examples=_fixtures("generic")))
+    evaluate=functools.partial(eval_spurious_property, prop="ratio"), examples=_fixtures("generic"))
 
 
 # ---------------------------------------------------------------- mutants of the lemmas and of Theorem 2 / Sec. 3.4
 
-_mutant = functools.partial(register_mutant, "kim2025", PAPER)
-
-
 _ANY_REGIME = lambda p: KS.kim_draws(p, regime="generic") | KS.kim_draws(p, regime="special")  # noqa: E731
-_mutant("m7_equality_everywhere", "k0_identities", "M7 (balance equality for all factors)",
-        "1/2(||A||^2 + ||B||^2) = ||A B^T||_* for every factorisation, not only balanced ones.  Random factors "
-        "have a strict AM-GM gap, so K0's measurement must refute it.", _ANY_REGIME,
-        functools.partial(eval_k0, equality_everywhere=True))
-_mutant("m8_every_joint_sosp_loud", "k4_several_matrices", "M8 (Theorem 2's loud description for every SOSP)",
-        "every joint SOSP of a separable loss has a block of rank r with sigma_r >= (2 alpha_l/beta_l) "
-        "sigma_r* and the distance bound -- global ones included.  Global blocks have rank r* < r, so K4's "
-        "Theorem-1 margins must refute it.", _blocks_draws, functools.partial(eval_k4, all_loud=True))
-_mutant("m9_bias_bound_attained", "k5_bias_bound", "M9 (the ball bound is attained)",
-        "lam ||X*||_* = L(0) - L(X*) (slack <= 1e-6 L(0)).  The slack is strictly positive (e.g. 1/2 sum "
-        "(sigma_i - lam)^2 for kappa = 1), so K5's computation must refute it.", _ANY_REGIME,
-        functools.partial(eval_k5_bound, attained=True))
-_mutant("m10_zero_init_guarantee", "k5_soft_init_bias", "M10 (zero init as a guarantee)",
-        "training from the zero or small init never reaches a spurious SOSP (the hard version of Sec. 3.4's "
-        "soft argument; the spec says zero-B init is no guarantee).", _soft_draws,
-        functools.partial(eval_k5_soft, guarantee=True),
-        # found by this control's own search (seed 0): replayed first so a run need not search again
-        examples=({"family": "gquad", "m": 4, "n": 4, "r": 2, "kappa": 100.0, "target_rank": 1,
-                   "target_scale": 2.0, "lam": 0.3, "weights": "two-level", "seed": 111506, "batch": 8,
-                   "inits": 6},))
-_mutant("m11_origin_threshold", "k5_origin", "M11 (strict-saddle threshold halved)",
-        "(0, 0) is a strict saddle iff ||grad L(0)||_2 > lam / 2.  For lam between ||grad L(0)|| and "
-        "2 ||grad L(0)|| the origin is an SOSP, so K5's origin check must refute the halved threshold.",
-        _origin_draws, functools.partial(eval_k5_origin, threshold_factor=0.5))
+
+control(
+    "kim2025.m7_equality_everywhere", guards="kim2025.k0_identities", paper=PAPER,
+    theorem="M7 (balance equality for all factors)",
+    statement="MUTANT: 1/2(||A||^2 + ||B||^2) = ||A B^T||_* for every factorisation, not only balanced ones.  "
+              "Random factors have a strict AM-GM gap, so K0's measurement must refute it.",
+    strategy=_ANY_REGIME, evaluate=functools.partial(eval_k0, equality_everywhere=True))
+
+control(
+    "kim2025.m8_every_joint_sosp_loud", guards="kim2025.k4_several_matrices", paper=PAPER,
+    theorem="M8 (Theorem 2's loud description for every SOSP)",
+    statement="MUTANT: every joint SOSP of a separable loss has a block of rank r with sigma_r >= (2 alpha_l/"
+              "beta_l) sigma_r* and the distance bound -- global ones included.  Global blocks have rank r* < r, "
+              "so K4's Theorem-1 margins must refute it.",
+    strategy=_blocks_draws, evaluate=functools.partial(eval_k4, all_loud=True))
+
+control(
+    "kim2025.m9_bias_bound_attained", guards="kim2025.k5_bias_bound", paper=PAPER,
+    theorem="M9 (the ball bound is attained)",
+    statement="MUTANT: lam ||X*||_* = L(0) - L(X*) (slack <= 1e-6 L(0)).  The slack is strictly positive (e.g. "
+              "1/2 sum (sigma_i - lam)^2 for kappa = 1), so K5's computation must refute it.",
+    strategy=_ANY_REGIME, evaluate=functools.partial(eval_k5_bound, attained=True))
+
+control(
+    "kim2025.m10_zero_init_guarantee", guards="kim2025.k5_soft_init_bias", paper=PAPER,
+    theorem="M10 (zero init as a guarantee)",
+    statement="MUTANT: training from the zero or small init never reaches a spurious SOSP (the hard version of "
+              "Sec. 3.4's soft argument; the spec says zero-B init is no guarantee).",
+    strategy=_soft_draws, evaluate=functools.partial(eval_k5_soft, guarantee=True),
+    # found by this control's own search (seed 0): replayed first so a run need not search again
+    examples=({"family": "gquad", "m": 4, "n": 4, "r": 2, "kappa": 100.0, "target_rank": 1,
+               "target_scale": 2.0, "lam": 0.3, "weights": "two-level", "seed": 111506, "batch": 8,
+               "inits": 6},))
+
+control(
+    "kim2025.m11_origin_threshold", guards="kim2025.k5_origin", paper=PAPER,
+    theorem="M11 (strict-saddle threshold halved)",
+    statement="MUTANT: (0, 0) is a strict saddle iff ||grad L(0)||_2 > lam / 2.  For lam between ||grad L(0)|| "
+              "and 2 ||grad L(0)|| the origin is an SOSP, so K5's origin check must refute the halved threshold.",
+    strategy=_origin_draws, evaluate=functools.partial(eval_k5_origin, threshold_factor=0.5))

@@ -4,3 +4,4 @@ from . import kim2025  # noqa: F401
 from . import xu2025  # noqa: F401
 from . import dayi2024  # noqa: F401
 from . import realnet  # noqa: F401
+from . import realnet_peft  # noqa: F401  (after realnet: its realnet.peft_* claims build on realnet)

@@ -13,10 +13,10 @@ import functools
 import torch
 from hypothesis import strategies as st
 
-from strategies.realnet import peft_draws, realnet_draws
+from ..strategies.realnet import peft_draws, realnet_draws
 
 from . import realnet as R
-from .claim import Claim, Evidence, register, tol_margin
+from .claim import Evidence, control, lemma, tol_margin
 from .numerics import ntk_features as nf
 from .numerics import peft_checks as pc
 from .numerics.convex_oracle import nuclear_norm
@@ -47,7 +47,7 @@ def _events(drawn):
 
 # ---------------------------------------------------------------- merged update = s B A
 
-def eval_merged_update(drawn, device, dtype, unscaled=False):
+def eval_merged_update(drawn, ctx, unscaled=False):
     """With random factors loaded into peft's layer: get_delta_weight, merge_and_unload and the wrapped
     forward all equal W_base + s B A with s = lora_alpha / r.  ``unscaled``: the mutant W_base + B A."""
     skip = _peft_or_skip()
@@ -76,29 +76,29 @@ def eval_merged_update(drawn, device, dtype, unscaled=False):
                                  events=_events(drawn))
 
 
-register(Claim(
+lemma(
     requires=("peft",),
     id="realnet.peft_merged_update", paper=PAPER, theorem="LoRA parameterisation (peft)",
     statement="peft's LoRA layer realises W = W_base + s B A with s = lora_alpha / r: its get_delta_weight, its "
               "merge_and_unload and the wrapped network's forward all agree with W_base + s B A for arbitrary "
               "factors.  Hence the theorems' delta = A_J B_J^T with A_J = sqrt(s) B, B_J = sqrt(s) A^T.",
     assumptions=ASSUMPTIONS + "  Factors set to Gaussian values (scale 0.5) after peft's init.",
-    kind="lemma", provenance="derived",
-    strategy=lambda p: peft_draws(p), evaluate=eval_merged_update))
+    provenance="derived",
+    strategy=lambda p: peft_draws(p), evaluate=eval_merged_update)
 
-register(Claim(
+control(
     requires=("peft",),
     id="realnet.nc_peft_unscaled_update", paper=PAPER, theorem="Mutant: merged update without scaling",
     statement="MUTANT: 'peft's merged update is B A' (the scaling lora_alpha / r forgotten); the same harness must "
               "falsify it whenever lora_alpha != r.",
-    assumptions=ASSUMPTIONS, guards=("realnet.peft_merged_update",), kind="control", provenance="derived",
+    assumptions=ASSUMPTIONS, guards=("realnet.peft_merged_update",), provenance="derived",
     strategy=lambda p: peft_draws(p, inits=("default", "gaussian")),
-    evaluate=functools.partial(eval_merged_update, unscaled=True)))
+    evaluate=functools.partial(eval_merged_update, unscaled=True))
 
 
 # ---------------------------------------------------------------- default init is a no-op
 
-def eval_noop(drawn, device, dtype, base_untouched=False):
+def eval_noop(drawn, ctx, base_untouched=False):
     """At init, the wrapped network computes the pretrained network: exactly (B = 0) for the default and
     gaussian inits, up to float32 round-off for PiSSA (W_res + s B A = W).  ``base_untouched``: the mutant
     'peft leaves the base weight as it was' (false for PiSSA, which stores the residual there)."""
@@ -123,40 +123,40 @@ def eval_noop(drawn, device, dtype, base_untouched=False):
     return Evidence.from_margins(margins, meas, events=_events(drawn))
 
 
-register(Claim(
+lemma(
     requires=("peft",),
     id="realnet.peft_init_noop", paper=PAPER, theorem="LoRA init is a no-op (peft)",
     statement="peft's default and gaussian inits set lora_B = 0, so the wrapped network computes exactly the "
               "pretrained one (the theorems' zero-update start, Kim et al.'s 'zero' init: A random, B = 0); "
               "PiSSA moves the top-r part of W into the adapter, W_res + s B A = W up to float32 round-off.",
     assumptions=ASSUMPTIONS,
-    kind="lemma", provenance="derived",
-    strategy=lambda p: peft_draws(p), evaluate=eval_noop))
+    provenance="derived",
+    strategy=lambda p: peft_draws(p), evaluate=eval_noop)
 
-register(Claim(
+control(
     requires=("peft",),
     id="realnet.nc_peft_pissa_base_untouched", paper=PAPER, theorem="Mutant: PiSSA leaves the base weight",
     statement="MUTANT: 'a peft adapter at init leaves the base layer's weight as it was' -- true for the default "
               "and gaussian inits, false for PiSSA (the base layer holds W_res = W - s B A); the same harness must "
               "falsify it.",
-    assumptions=ASSUMPTIONS, guards=("realnet.peft_init_noop",), kind="control", provenance="derived",
+    assumptions=ASSUMPTIONS, guards=("realnet.peft_init_noop",), provenance="derived",
     strategy=lambda p: peft_draws(p, inits=("pissa",)),
-    evaluate=functools.partial(eval_noop, base_untouched=True)))
+    evaluate=functools.partial(eval_noop, base_untouched=True))
 
 
 # ---------------------------------------------------------------- weight decay = nuclear norm
 
-def eval_weight_decay(drawn, device, dtype, drop_scaling=False):
+def eval_weight_decay(drawn, ctx, drop_scaling=False):
     """At certified SOSPs of F_lam on a real network's NTK risk, loaded into peft's layer: s (||A||^2 +
     ||B||^2)/2 = ||s B A||_* (weight decay lam on peft's factors = nuclear weight lam/s); unbalanced
     factors of the same update give >=.  ``drop_scaling`` is the mutant without the factor s."""
     skip = _peft_or_skip()
     if skip is not None:
         return skip
-    obj, ep, c, meas = R._certified(drawn, device, dtype)
+    obj, ep, c, meas = R.certified(drawn, ctx)
     if not bool(c.any()):
         return Evidence.inconclusive("no end point is a certified SOSP", meas)
-    u = R._scaled(drawn, device, dtype)[2]
+    u = R.scaled(drawn, ctx)[2]
     net = nf.pretrained(drawn["arch"])
     _, lay = pc.wrap(net, drawn["layer"], obj.r, drawn["lora_alpha"], "default")
     worst = {"update loaded": 0.0, "balanced: s wd = nuclear": 0.0, "unbalanced: s wd >= nuclear": float("inf")}
@@ -184,7 +184,7 @@ def eval_weight_decay(drawn, device, dtype, drop_scaling=False):
     return Evidence.from_margins({"update loaded": tol_margin(worst["update loaded"], 1e-12),
                                   "balanced: s wd = nuclear": tol_margin(worst["balanced: s wd = nuclear"], slack),
                                   "unbalanced: s wd >= nuclear": worst["unbalanced: s wd >= nuclear"] + 1e-12},
-                                 meas, events=R._events(drawn, meas))
+                                 meas, events=R.events(drawn, meas))
 
 
 def _wd_draws(p):
@@ -192,7 +192,7 @@ def _wd_draws(p):
         lambda a: {**d, "lora_alpha": a}))
 
 
-register(Claim(
+lemma(
     requires=("peft",),
     id="realnet.peft_weight_decay_nuclear", paper=PAPER, theorem="Weight decay = nuclear norm (peft; Jang L0)",
     statement="Certified SOSPs (A_J, B_J) of F_lam on a real network's NTK risk, loaded into peft's layer as B = "
@@ -201,18 +201,18 @@ register(Claim(
               "penalty (lam / s) ||Delta W||_* at balanced stationary points; the unbalanced factors (2A, B/2) of "
               "the same update give a larger value.",
     assumptions=R.ASSUMPTIONS + "  Balance tolerance 1e-6 plus ||Y|| ||grad|| / lam (inexact stationarity).",
-    kind="lemma", provenance="derived",
-    strategy=_wd_draws, evaluate=eval_weight_decay, notes=R.NTK_NOTE))
+    provenance="derived",
+    strategy=_wd_draws, evaluate=eval_weight_decay, notes=R.NTK_NOTE)
 
-register(Claim(
+control(
     requires=("peft",),
     id="realnet.nc_peft_scaling_dropped", paper=PAPER, theorem="Mutant: weight decay without peft's scaling",
     statement="MUTANT: 'weight decay lam on peft's factors is the nuclear penalty lam ||Delta W||_*' (the scaling s "
               "= lora_alpha / r forgotten).  At balanced points (||A||^2 + ||B||^2)/2 = ||Delta W||_* / s, so the "
               "same harness must falsify it whenever s != 1.",
     assumptions="As realnet.peft_weight_decay_nuclear; lora_alpha in {1, 4, 16}, r above the rank threshold.",
-    guards=("realnet.peft_weight_decay_nuclear",), kind="control", provenance="derived",
-    strategy=_wd_draws, evaluate=functools.partial(eval_weight_decay, drop_scaling=True), notes=R.NTK_NOTE))
+    guards=("realnet.peft_weight_decay_nuclear",), provenance="derived",
+    strategy=_wd_draws, evaluate=functools.partial(eval_weight_decay, drop_scaling=True), notes=R.NTK_NOTE)
 
 
 # ---------------------------------------------------------------- PiSSA
@@ -220,7 +220,7 @@ register(Claim(
 GAP_MIN = 1e-3       # relative singular gap sigma_r - sigma_{r+1} below which the top-r subspace is ill-posed
 
 
-def eval_pissa(drawn, device, dtype, shift=0):
+def eval_pissa(drawn, ctx, shift=0):
     """PiSSA: ||W_res||_2 = sigma_{r+1}(W), s B A = U_r S_r V_r^T (the top-r singular part), W_res + s B A = W.
     ``shift`` = 1 is the mutant ||W_res||_2 = sigma_r(W)."""
     skip = _peft_or_skip()
@@ -246,7 +246,7 @@ def eval_pissa(drawn, device, dtype, shift=0):
     return Evidence.from_margins({k: tol_margin(v, tol) for k, v in errs.items()}, meas, events=_events(drawn))
 
 
-register(Claim(
+lemma(
     requires=("peft",),
     id="realnet.peft_pissa", paper=PAPER, theorem="PiSSA init (peft)",
     statement="peft's PiSSA init splits W into a residual with spectral norm sigma_r+1(W) and an adapter s B A "
@@ -254,13 +254,13 @@ register(Claim(
               "subspaces), with W_res + s B A = W.",
     assumptions=ASSUMPTIONS + "  Reference SVD in float64 of the float32 weight; subspace error scaled by the "
                 "relative gap (sigma_r - sigma_r+1)/sigma_1, examples with gap < 1e-3 are inconclusive.",
-    kind="lemma", provenance="derived",
-    strategy=lambda p: peft_draws(p, inits=("pissa",)), evaluate=eval_pissa))
+    provenance="derived",
+    strategy=lambda p: peft_draws(p, inits=("pissa",)), evaluate=eval_pissa)
 
-register(Claim(
+control(
     requires=("peft",),
     id="realnet.nc_peft_pissa_index", paper=PAPER, theorem="Mutant: PiSSA residual norm off by one",
     statement="MUTANT: 'the PiSSA residual has spectral norm sigma_r(W)' (index off by one); with a singular gap "
               ">= 1e-3 sigma_1 the same harness must falsify it.",
-    assumptions=ASSUMPTIONS, guards=("realnet.peft_pissa",), kind="control", provenance="derived",
-    strategy=lambda p: peft_draws(p, inits=("pissa",)), evaluate=functools.partial(eval_pissa, shift=1)))
+    assumptions=ASSUMPTIONS, guards=("realnet.peft_pissa",), provenance="derived",
+    strategy=lambda p: peft_draws(p, inits=("pissa",)), evaluate=functools.partial(eval_pissa, shift=1))

@@ -9,17 +9,15 @@ reaches the optimum); C1 is checked as an upper bound at a progress-matched time
 from __future__ import annotations
 
 import functools
-import json
 
 import torch
 
-from strategies import xu as XS
-from strategies.xu_instances import initial_point, instance_from_draw, misalignment
+from ..strategies import xu as XS
+from ..strategies.xu_instances import initial_point, instance_from_draw, misalignment
 
 from . import traces as T
-from .claim import Claim, Evidence, register, register_mutant, tol_margin
-from .limits import is_tight
-from .numerics.gradient_flow import (LoRAFlow, integrate, logistic_mode, spec_horizon, states_at,
+from .claim import Evidence, control, lemma, theorem, tol_margin
+from .numerics.gradient_flow import (ATOL, RTOL, LoRAFlow, integrate, logistic_mode, spec_horizon, states_at,
                                      step_halving_ratio, time_to_error)
 
 PAPER = "Xu, Min, MacDonald, Luo, Tarmoun, Mallada, Vidal 2025 (AISTATS), arXiv 2503.06982"
@@ -27,26 +25,28 @@ RECON = ("The paper's theorem texts were not available; this statement is recons
          "and figure caption (spec 'What the abstract asserts').")
 
 
-def _flow(drawn, device, dtype, mutant=None):
-    inst = instance_from_draw(drawn, device, dtype)
+def _tol(ctx):
+    """The integrator's tolerances for this evaluation (100x tighter in a float64 re-verification)."""
+    return {"rtol": ctx.tolerance(RTOL), "atol": ctx.tolerance(ATOL)}
+
+
+def _flow(drawn, ctx, mutant=None):
+    inst = instance_from_draw(drawn, ctx.device, ctx.dtype)
     U = None if drawn["variant"] == "A" else inst.U
     return inst, LoRAFlow(U, inst.R0, drawn["variant"], mutant=mutant)
 
 
-@functools.lru_cache(maxsize=8)
-def _solved(key):
-    """Random-init gradient flow at the smallest drawn alpha, to the spec's horizon (cached)."""
-    drawn, device, dtype, mutant = json.loads(key[0]), torch.device(key[1]), getattr(torch, key[2]), key[3]
-    inst, flow = _flow(drawn, device, dtype, mutant)
-    alpha = drawn["alphas"][0]
-    Z1, Z2 = initial_point(drawn, inst, alpha, "random")
-    T = float(spec_horizon(LoRAFlow(None if drawn["variant"] == "A" else inst.U, inst.R0, drawn["variant"]),
-                           alpha, drawn["r"]).max())
-    return inst, flow, integrate(flow, Z1, Z2, T, n_eval=drawn.get("n_eval", 120))
-
-
-def solved(drawn, device, dtype, mutant=None):
-    return _solved((json.dumps(drawn, sort_keys=True), str(device), str(dtype).split(".")[-1], mutant, is_tight()))
+def solved(drawn, ctx, mutant=None):
+    """Random-init gradient flow at the smallest drawn alpha, to the spec's horizon (memoised in ``ctx``):
+    (instance, flow, solution)."""
+    def compute():
+        inst, flow = _flow(drawn, ctx, mutant)
+        alpha = drawn["alphas"][0]
+        Z1, Z2 = initial_point(drawn, inst, alpha, "random")
+        T = float(spec_horizon(LoRAFlow(None if drawn["variant"] == "A" else inst.U, inst.R0, drawn["variant"]),
+                               alpha, drawn["r"]).max())
+        return inst, flow, integrate(flow, Z1, Z2, T, n_eval=drawn.get("n_eval", 120), **_tol(ctx))
+    return ctx.memo("xu2025.solved", drawn, compute, mutant)
 
 
 def _rows(x, Y, style="line", rows=4):
@@ -65,9 +65,9 @@ def _events(drawn):
 
 # ---------------------------------------------------------------- Tier A: exact facts of the model
 
-def eval_imbalance(drawn, device, dtype, mutant=None):
+def eval_imbalance(drawn, ctx, mutant=None):
     """A1: Z1^T Z1 - Z2^T Z2 is conserved along gradient flow."""
-    _, flow, sol = solved(drawn, device, dtype, mutant)
+    _, flow, sol = solved(drawn, ctx, mutant)
     imb = LoRAFlow.imbalance(sol.Z1, sol.Z2)                           # (T, B, r, r)
     # the integrator's error is relative to the state it carries: normalise by the trajectory's size
     scale = ((sol.Z1 ** 2).sum(dim=(-2, -1)) + (sol.Z2 ** 2).sum(dim=(-2, -1))).amax(dim=0)
@@ -76,9 +76,9 @@ def eval_imbalance(drawn, device, dtype, mutant=None):
                                  {"max_relative_drift": float(drift), "nfe": sol.nfe}, events=_events(drawn))
 
 
-def eval_monotone(drawn, device, dtype, mutant=None):
+def eval_monotone(drawn, ctx, mutant=None):
     """A2: dL/dt = -||grad L||^2 <= 0: the loss never increases along the trajectory."""
-    _, flow, sol = solved(drawn, device, dtype, mutant)
+    _, flow, sol = solved(drawn, ctx, mutant)
     rise = ((sol.loss[1:] - sol.loss[:-1]) / sol.loss[0].clamp_min(1e-300)).amax()
     return Evidence.from_margins({"loss non-increasing": tol_margin(float(rise), 1e-12)},
                                  {"max_relative_rise": float(rise), "final_over_initial":
@@ -87,12 +87,12 @@ def eval_monotone(drawn, device, dtype, mutant=None):
                                  events=_events(drawn))
 
 
-def eval_autograd(drawn, device, dtype, mutant=None):
+def eval_autograd(drawn, ctx, mutant=None):
     """A3: the analytic gradient equals autograd's."""
-    inst, flow = _flow(drawn, device, dtype, mutant)
+    inst, flow = _flow(drawn, ctx, mutant)
     g = torch.Generator().manual_seed(drawn["seed"] + 5)
-    Z1 = torch.randn(flow.batch, flow.h, drawn["r"], generator=g, dtype=torch.float64).to(device, dtype)
-    Z2 = torch.randn(flow.batch, flow.n, drawn["r"], generator=g, dtype=torch.float64).to(device, dtype)
+    Z1 = torch.randn(flow.batch, flow.h, drawn["r"], generator=g, dtype=torch.float64).to(ctx.device, ctx.dtype)
+    Z2 = torch.randn(flow.batch, flow.n, drawn["r"], generator=g, dtype=torch.float64).to(ctx.device, ctx.dtype)
     with torch.enable_grad():
         a, b = Z1.clone().requires_grad_(True), Z2.clone().requires_grad_(True)
         ga, gb = torch.autograd.grad(flow.loss(a, b).sum(), (a, b))
@@ -103,33 +103,33 @@ def eval_autograd(drawn, device, dtype, mutant=None):
                                  events=_events(drawn))
 
 
-def eval_closed_form(drawn, device, dtype, mutant=None):
+def eval_closed_form(drawn, ctx, mutant=None):
     """A4: aligned spectral init decouples into logistic modes x(t) = p_j^T U Z1 Z2^T w_j."""
     d = dict(drawn, thetas=[0.0] * drawn["k"], r=drawn["k"])
-    inst, flow = _flow(d, device, dtype, mutant)
+    inst, flow = _flow(d, ctx, mutant)
     alpha = d["alphas"][0]
     Z1, Z2 = initial_point(d, inst, alpha, "S1")
-    gains = torch.tensor(d["gains"][: d["k"]], dtype=dtype, device=device)
-    sig = torch.tensor(d["sigmas"], dtype=dtype, device=device)
+    gains = torch.tensor(d["gains"][: d["k"]], dtype=ctx.dtype, device=ctx.device)
+    sig = torch.tensor(d["sigmas"], dtype=ctx.dtype, device=ctx.device)
     T = float(time_to_error(gains.min(), sig.min(), gains.min() * alpha, 1e-6 * sig.min()))
-    sol = integrate(flow, Z1, Z2, 1.2 * T, n_eval=60)
+    sol = integrate(flow, Z1, Z2, 1.2 * T, n_eval=60, **_tol(ctx))
     upd = flow.update(sol.Z1, sol.Z2)                                           # (T, B, m, n)
     x = torch.einsum("bmk,tbmn,bnk->tbk", inst.G, upd, inst.W)                  # mode values
-    want = logistic_mode(sol.t.reshape(-1, 1, 1), gains, sig, gains * alpha).to(dtype)
+    want = logistic_mode(sol.t.reshape(-1, 1, 1), gains, sig, gains * alpha).to(ctx.dtype)
     err = float(((x - want).abs() / sig).max())
     return Evidence.from_margins({"modes follow the logistic closed form": tol_margin(err, 1e-8)},
                                  {"max_rel_err": err, "T": T}, events=_events(d))
 
 
-def eval_eckart_young(drawn, device, dtype, shift=0):
+def eval_eckart_young(drawn, ctx, shift=0):
     """A5: Reading A with r < rank R0: lim L = 1/2 sum_{i>r} sigma_i(R0)^2 from small random init.
     ``shift`` (control) moves the Eckart-Young index: 1/2 sum_{i>r+shift} sigma_i^2."""
-    inst, flow = _flow(drawn, device, dtype)
-    s = torch.tensor(drawn["sigmas"], dtype=dtype, device=device)
+    inst, flow = _flow(drawn, ctx)
+    s = torch.tensor(drawn["sigmas"], dtype=ctx.dtype, device=ctx.device)
     alpha, r = drawn["alphas"][0], drawn["r"]
     # past the escape time the error decays like exp(-2 (sigma_r - sigma_{r+1}) t): give it 40 e-folds
     T = float(spec_horizon(flow, alpha, r).max()) + 20.0 / float(s[r - 1] - s[r])
-    sol = integrate(flow, *initial_point(drawn, inst, alpha, "random"), T, n_eval=20)
+    sol = integrate(flow, *initial_point(drawn, inst, alpha, "random"), T, n_eval=20, **_tol(ctx))
     want = 0.5 * (s[drawn["r"] + shift:] ** 2).sum()
     rel = float(((sol.loss[-1] - want).abs() / (0.5 * (s ** 2).sum())).max())      # relative to L(0)
     return Evidence.from_margins({"limit loss = Eckart-Young (1e-6 of L0)": tol_margin(rel, 1e-6)},
@@ -137,10 +137,10 @@ def eval_eckart_young(drawn, device, dtype, shift=0):
                                  events=_events(drawn))
 
 
-def eval_frozen_kernel(drawn, device, dtype, space="kernel"):
+def eval_frozen_kernel(drawn, ctx, space="kernel"):
     """A6 (B'): the component of Z1 in ker U never moves.  ``space='row'`` (control) asks the same of the
     component in row U, which the flow does move."""
-    inst, flow, sol = solved(drawn, device, dtype)
+    inst, flow, sol = solved(drawn, ctx)
     _, s, Vh = torch.linalg.svd(inst.U)
     rank = drawn["rank_u"]
     K = Vh[:, rank:, :] if space == "kernel" else Vh[:, :rank, :]      # (B, ., h): rows span ker U (row U)
@@ -151,49 +151,49 @@ def eval_frozen_kernel(drawn, device, dtype, space="kernel"):
                                  {"kernel_motion": move, "kernel_start": start}, events=_events(drawn))
 
 
-register(Claim(
-    id="xu2025.a1_conserved_imbalance", paper=PAPER, theorem="A1 (exact fact of the reconstructed flow)",
+lemma(
+    "xu2025.a1_conserved_imbalance", paper=PAPER, theorem="A1 (exact fact of the reconstructed flow)",
     statement="Along gradient flow Z1' = U^T E Z2, Z2' = E^T U Z1 the imbalance Z1^T Z1 - Z2^T Z2 is constant "
               "(relative drift <= 1e-9 with the dopri8 integrator at rtol 1e-10).",
     assumptions="Reading A, B or B'; small random init; horizon ln(sigma_1/alpha)/(2 sigma_r(M)) + 10/(s_min "
                 "sigma_r).  " + RECON,
-    kind="lemma", provenance="derived",
-    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'")), evaluate=eval_imbalance))
+    provenance="derived",
+    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'")), evaluate=eval_imbalance)
 
-register(Claim(
-    id="xu2025.a2_monotone_loss", paper=PAPER, theorem="A2 (exact fact)",
+lemma(
+    "xu2025.a2_monotone_loss", paper=PAPER, theorem="A2 (exact fact)",
     statement="dL/dt = -||grad L||^2 <= 0: the loss never increases along the flow.",
-    assumptions="As A1.", kind="lemma", provenance="derived",
-    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'")), evaluate=eval_monotone))
+    assumptions="As A1.", provenance="derived",
+    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'")), evaluate=eval_monotone)
 
-register(Claim(
-    id="xu2025.a3_gradient_autograd", paper=PAPER, theorem="A3 (exact fact)",
+lemma(
+    "xu2025.a3_gradient_autograd", paper=PAPER, theorem="A3 (exact fact)",
     statement="The analytic gradient (-U^T E Z2, -E^T U Z1) equals torch.autograd's to 1e-10.",
-    assumptions="Random points, all readings.", kind="lemma", provenance="derived",
-    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'")), evaluate=eval_autograd))
+    assumptions="Random points, all readings.", provenance="derived",
+    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'")), evaluate=eval_autograd)
 
-register(Claim(
-    id="xu2025.a4_spectral_closed_form", paper=PAPER, theorem="A4 (aligned spectral closed form)",
+lemma(
+    "xu2025.a4_spectral_closed_form", paper=PAPER, theorem="A4 (aligned spectral closed form)",
     statement="If the target's left singular vectors are singular vectors p_j of U with gains s_j, the "
               "spectral init decouples the modes and each x_j(t) = p_j^T U Z1 Z2^T w_j is logistic: x(t) = "
               "sigma x0 e^{2 s sigma t}/(sigma + x0 (e^{2 s sigma t} - 1)), x0 = s alpha; solver vs closed "
               "form <= 1e-8 (relative to sigma).",
-    assumptions="Reading B, theta = 0, S1 init with r = k.  " + RECON, kind="lemma", provenance="derived",
-    strategy=lambda p: XS.xu_draws(p, aligned=True, r_mode="eq", m_gap=True), evaluate=eval_closed_form))
+    assumptions="Reading B, theta = 0, S1 init with r = k.  " + RECON, provenance="derived",
+    strategy=lambda p: XS.xu_draws(p, aligned=True, r_mode="eq", m_gap=True), evaluate=eval_closed_form)
 
-register(Claim(
-    id="xu2025.a5_eckart_young", paper=PAPER, theorem="A5 (additive reading limit)",
+lemma(
+    "xu2025.a5_eckart_young", paper=PAPER, theorem="A5 (additive reading limit)",
     statement="Reading A (U = I) with LoRA rank r < rank R0: gradient flow from small random init reaches "
               "the Eckart-Young loss 1/2 sum_{i>r} sigma_i(R0)^2 (relative 1e-6 at the spec's horizon).",
-    assumptions="Reading A, forced gaps sigma_i/sigma_{i+1} >= 1.3.", kind="lemma", provenance="derived",
-    strategy=lambda p: XS.xu_draws(p, variant=("A",), r_mode="lt"), evaluate=eval_eckart_young))
+    assumptions="Reading A, forced gaps sigma_i/sigma_{i+1} >= 1.3.", provenance="derived",
+    strategy=lambda p: XS.xu_draws(p, variant=("A",), r_mode="lt"), evaluate=eval_eckart_young)
 
-register(Claim(
-    id="xu2025.a6_frozen_kernel", paper=PAPER, theorem="A6 (Reading B' frozen kernel)",
+lemma(
+    "xu2025.a6_frozen_kernel", paper=PAPER, theorem="A6 (Reading B' frozen kernel)",
     statement="With a rank-deficient U, the component of Z1 in ker U never moves (the flow's dZ1 = U^T(...) "
               "lies in row U).",
-    assumptions="Reading B' (rank U < h).  " + RECON, kind="lemma", provenance="derived",
-    strategy=lambda p: XS.xu_draws(p, variant=("B'",)), evaluate=eval_frozen_kernel))
+    assumptions="Reading B' (rank U < h).  " + RECON, provenance="derived",
+    strategy=lambda p: XS.xu_draws(p, variant=("B'",)), evaluate=eval_frozen_kernel)
 
 
 # ---------------------------------------------------------------- Tier B: the paper's claims (reconstructed)
@@ -206,20 +206,20 @@ def _alpha_batch(drawn, inst, flow, alphas, kind="random"):
     return big, torch.cat([z[0] for z in inits]), torch.cat([z[1] for z in inits])
 
 
-def _tau_states(flow, Z1, Z2, alpha, r, n_eval=120):
+def _tau_states(flow, Z1, Z2, alpha, r, ctx, n_eval=120):
     """The solution to the spec horizon and the state exactly at each row's t_tau (NaN where never reached)."""
-    sol = integrate(flow, Z1, Z2, float(spec_horizon(flow, alpha, r).max()), n_eval=n_eval)
-    return sol, states_at(flow, Z1, Z2, sol.t_tau)
+    sol = integrate(flow, Z1, Z2, float(spec_horizon(flow, alpha, r).max()), n_eval=n_eval, **_tol(ctx))
+    return sol, states_at(flow, Z1, Z2, sol.t_tau, **_tol(ctx))
 
 
-def _alignment_at_t_tau(drawn, device, dtype):
+def _alignment_at_t_tau(drawn, ctx):
     """sin of the largest principal angle between col Z1(t_tau) and the top-r left singular space of M,
     for each alpha of the drawn grid (same Gaussian G, only the scale changes)."""
-    inst, flow = _flow(drawn, device, dtype)
+    inst, flow = _flow(drawn, ctx)
     r = drawn["r"]
     alphas, B = drawn["alphas"], flow.batch
     big, Z1, Z2 = _alpha_batch(drawn, inst, flow, alphas)
-    sol, (Zt, _) = _tau_states(big, Z1, Z2, min(alphas), r, drawn.get("n_eval", 120))
+    sol, (Zt, _) = _tau_states(big, Z1, Z2, min(alphas), r, ctx, drawn.get("n_eval", 120))
     t_tau = sol.t_tau.reshape(len(alphas), B)
     if not bool(torch.isfinite(Zt).all()):
         return None, t_tau, None
@@ -231,10 +231,10 @@ def _alignment_at_t_tau(drawn, device, dtype):
     return s, t_tau, kappa                                            # (A, B), (A, B), (B,)
 
 
-def eval_alignment(drawn, device, dtype, ratio_max=None):
+def eval_alignment(drawn, ctx, ratio_max=None):
     """B1 (C2): at t_tau, misalignment with the top singular direction of M shrinks as alpha shrinks, with
     log-log slope >= kappa/2.  ``ratio_max`` (control N2) adds the prototype's 's(1e-8)/s(1e-4) <= 0.2'."""
-    s, t_tau, kappa = _alignment_at_t_tau(drawn, device, dtype)
+    s, t_tau, kappa = _alignment_at_t_tau(drawn, ctx)
     if s is None or not bool(torch.isfinite(t_tau).all()):
         return Evidence.inconclusive("the update never reached tau sigma_1(R0)", {"t_tau": t_tau.tolist()})
     mono = ((1.05 * s[:-1] - s[1:]) / s[:-1].clamp_min(1e-300)).min()
@@ -258,15 +258,15 @@ def eval_alignment(drawn, device, dtype, ratio_max=None):
         xlog=True, ylog=True)))
 
 
-register(Claim(
-    id="xu2025.b1_alignment_improves", paper=PAPER, theorem="C2 / B1 (smaller init, better alignment)",
+theorem(
+    "xu2025.b1_alignment_improves", paper=PAPER, theorem="C2 / B1 (smaller init, better alignment)",
     statement="RECONSTRUCTED: with the same Gaussian G and init scale alpha in {1e-4, 1e-6, 1e-8}, the sine of "
               "the angle between col Z1(t_tau) and the top left singular vector of M = U^T R0 (at the first "
               "time ||U Z1 Z2^T|| >= 0.01 sigma_1(R0)) is non-increasing as alpha shrinks (5% slack), and its "
               "tangent has log-log slope >= kappa/2, kappa = (1 - sigma_2(M)/sigma_1(M))/2.",
     assumptions="LoRA rank r = 1 (the top direction the paper's figure tracks); Readings A, B, B'; gaps "
                 "sigma_i/sigma_{i+1} >= 1.3 in R0 and M.  " + RECON,
-    kind="theorem", provenance="reconstructed",
+    provenance="reconstructed",
     notes="For r >= 2 the spec's bound (with kappa = (1 - s_{r+1}/s_r)/2) was falsified by the search "
           "(slope ~0.05-0.2 < 0.25): the linearised flow grows mode i like e^{sigma_i(M) t} and t_tau ~ "
           "ln(1/alpha)/(2 sigma_1(M)), so the r-dimensional misalignment shrinks like alpha^{(sigma_r - "
@@ -280,17 +280,17 @@ register(Claim(
     examples=({"variant": "A", "k": 2, "r": 1, "m": 4, "n": 6, "h": 4, "rank_u": 4, "gains": [1.0] * 4,
                "sigmas": [1.5, 1.0], "thetas": [0.0, 0.0], "alpha_grid": "small", "alphas": [1e-4, 1e-6, 1e-8],
                "seed": 555318, "batch": 4},),
-    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'"), r_range=(1, 1)), evaluate=eval_alignment))
+    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'"), r_range=(1, 1)), evaluate=eval_alignment)
 
 
-def _escape_times(drawn, device, dtype):
+def _escape_times(drawn, ctx):
     """t_half for each alpha of the grid (A, B), and 1/(2 sigma_1(M)) (B,)."""
-    inst, flow = _flow(drawn, device, dtype)
+    inst, flow = _flow(drawn, ctx)
     alphas = drawn["alphas"]
     big, Z1, Z2 = _alpha_batch(drawn, inst, flow, alphas)
     # 1.5x the spec's horizon: an init that barely overlaps the top direction escapes later
     T_end = 1.5 * float(spec_horizon(flow, min(min(alphas), 1e-1), min(drawn["r"], drawn["k"])).max())
-    sol = integrate(big, Z1, Z2, T_end, n_eval=drawn.get("n_eval", 120))
+    sol = integrate(big, Z1, Z2, T_end, n_eval=drawn.get("n_eval", 120), **_tol(ctx))
     # t_half's level is (L(0) + L(T_end))/2: with L(T_end) - L* <= 1% of the reducible loss it sits within
     # 0.5% of the converged level (a large init converges slowly after its fast first drop); otherwise the
     # row is still escaping at T_end and its t_half would be measured against the wrong level
@@ -300,9 +300,9 @@ def _escape_times(drawn, device, dtype):
     return t_half.reshape(len(alphas), flow.batch), 1 / (2 * torch.linalg.svdvals(flow.M())[:, 0])
 
 
-def eval_escape_time(drawn, device, dtype):
+def eval_escape_time(drawn, ctx):
     """B2: the alignment phase lasts ~ ln(1/alpha)/(2 sigma_1(M)): slope of t_half vs ln(1/alpha) within 15%."""
-    t_half, pred = _escape_times(drawn, device, dtype)
+    t_half, pred = _escape_times(drawn, ctx)
     if not bool(torch.isfinite(t_half).all()):
         return Evidence.inconclusive("no half-loss time, or not converged, within 1.5x the spec horizon",
                                      {"t_half": t_half.tolist()})
@@ -319,13 +319,13 @@ def eval_escape_time(drawn, device, dtype):
                                                      curves)))
 
 
-register(Claim(
-    id="xu2025.b2_escape_time", paper=PAPER, theorem="C4 / B2 (alignment-phase duration)",
+theorem(
+    "xu2025.b2_escape_time", paper=PAPER, theorem="C4 / B2 (alignment-phase duration)",
     statement="RECONSTRUCTED: from small random init the half-loss time grows like ln(1/alpha)/(2 sigma_1(M)): "
               "the least-squares slope of t_half against ln(1/alpha) over alpha in {1e-4, 1e-6, 1e-8} is "
               "1/(2 sigma_1(M)) within 15%.",
     assumptions="Rank-1 target (so t_half is the top mode's escape); LoRA rank 1-3; Readings A, B, B'.  " + RECON,
-    kind="theorem", provenance="reconstructed",
+    provenance="reconstructed",
     strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'"), rank_target=(1, 1), r_mode="any"),
     evaluate=eval_escape_time,
     notes="The search found an init (seed 0, Reading B', theta = 1) that escapes after the spec's horizon; "
@@ -333,23 +333,23 @@ register(Claim(
           "now 1.5x the spec's and rows not converged by it are inconclusive; that instance is replayed first.",
     examples=({"variant": "B'", "k": 1, "r": 1, "m": 6, "n": 7, "h": 6, "rank_u": 1, "gains": [1.0],
                "sigmas": [1.0], "thetas": [1.0], "alpha_grid": "small", "alphas": [1e-4, 1e-6, 1e-8], "seed": 0,
-               "batch": 4},)))
+               "batch": 4},))
 
 
-def _plateau(drawn, device, dtype):
+def _plateau(drawn, ctx):
     """1 - |cos(gamma1, U Z1(t_tau))| at the smallest alpha (rank-1 LoRA), and mu with U U^T gamma1 (B,)."""
-    inst, flow = _flow(drawn, device, dtype)
+    inst, flow = _flow(drawn, ctx)
     alpha = drawn["alphas"][-1]
-    sol, (Zt, _) = _tau_states(flow, *initial_point(drawn, inst, alpha, "random"), alpha, 1)
+    sol, (Zt, _) = _tau_states(flow, *initial_point(drawn, inst, alpha, "random"), alpha, 1, ctx)
     UZ = flow._Umul(Zt)[:, :, 0]
     g1 = torch.linalg.svd(inst.R0)[0][:, :, 0]
     cos = ((UZ * g1).sum(1).abs() / UZ.norm(dim=1).clamp_min(1e-300)).clamp(max=1.0)
     return 1 - cos, misalignment(inst.U, inst.R0, kind="UUt"), alpha
 
 
-def eval_plateau(drawn, device, dtype):
+def eval_plateau(drawn, ctx):
     """B3: at t_tau the misalignment 1 - cos(gamma1, U Z1) sits at mu within 0.2 mu + 3 sqrt(alpha)."""
-    plateau, mu, alpha = _plateau(drawn, device, dtype)
+    plateau, mu, alpha = _plateau(drawn, ctx)
     if not bool(torch.isfinite(plateau).all()):
         return Evidence.inconclusive("the update never reached tau sigma_1(R0)", {"plateau": plateau.tolist()})
     band = 0.2 * mu + 3 * alpha ** 0.5
@@ -359,15 +359,15 @@ def eval_plateau(drawn, device, dtype):
                                  events=_events(drawn) + [f"mu>0.01={bool((mu > 0.01).any())}"])
 
 
-register(Claim(
-    id="xu2025.b3_misalignment_plateau", paper=PAPER, theorem="C2 / B3 (misalignment plateau)",
+theorem(
+    "xu2025.b3_misalignment_plateau", paper=PAPER, theorem="C2 / B3 (misalignment plateau)",
     statement="RECONSTRUCTED: for a rank-1 target in Reading B, at t_tau (alpha = 1e-8) the misalignment "
               "1 - |cos(gamma1, U Z1)| equals mu = 1 - |cos(gamma1, U U^T gamma1)| within 0.2 mu + 3 sqrt(alpha) "
               "(so it is < 1e-8-ish when aligned and grows with the principal angle).",
     assumptions="Reading B, rank-1 target at principal angle theta in [0, pi/2 - 0.05] to col U, LoRA rank 1.  "
                 + RECON,
-    kind="theorem", provenance="reconstructed",
-    strategy=lambda p: XS.xu_draws(p, variant=("B",), rank_target=(1, 1), r_range=(1, 1)), evaluate=eval_plateau))
+    provenance="reconstructed",
+    strategy=lambda p: XS.xu_draws(p, variant=("B",), rank_target=(1, 1), r_range=(1, 1)), evaluate=eval_plateau)
 
 
 def _optimal_loss(inst, flow):
@@ -378,11 +378,11 @@ def _optimal_loss(inst, flow):
     return 0.5 * ((inst.R0 - P @ inst.R0) ** 2).sum(dim=(-2, -1))
 
 
-def eval_progress_matched(drawn, device, dtype, floor=None):
+def eval_progress_matched(drawn, ctx, floor=None):
     """B4 (C1 as an upper bound): at T(alpha) = t_half(alpha) + tau_loc the excess loss does not increase as
     alpha shrinks, and lim L = L* (no positive floor: the anti-over-claim).  ``floor`` (control: the
     over-claim the spec warns about) replaces the limit condition by 'lim L - L* >= floor L0'."""
-    inst, flow = _flow(drawn, device, dtype)
+    inst, flow = _flow(drawn, ctx)
     r, alphas = min(drawn["r"], drawn["k"]), drawn["alphas"]       # the horizon's rank: that of M
     Lstar = _optimal_loss(inst, flow)
     sM = torch.linalg.svdvals(flow.M())[:, 0]
@@ -392,12 +392,13 @@ def eval_progress_matched(drawn, device, dtype, floor=None):
     _, S1, S2 = _alpha_batch(drawn, inst, flow, alphas, "S1")          # spectral init, for the plots
     both = flow.take(torch.arange(2 * A * B, device=flow.device) % B)
     T_end = float(spec_horizon(flow, min(alphas), r).max()) + 20.0 / float(sM.min())
-    sol = integrate(both, torch.cat([Z1, S1]), torch.cat([Z2, S2]), T_end, n_eval=drawn.get("n_eval", 160))
+    sol = integrate(both, torch.cat([Z1, S1]), torch.cat([Z2, S2]), T_end, n_eval=drawn.get("n_eval", 160),
+                    **_tol(ctx))
     t_half = sol.t_half[:A * B]                                # the random-init rows
     if not bool(torch.isfinite(t_half).all()):
         return Evidence.inconclusive("no half-loss time within the horizon", {"t_half": t_half.tolist()})
     Lbig = Lstar.repeat(A)
-    excess = (big.loss(*states_at(big, Z1, Z2, t_half + tau_loc.repeat(A))) - Lbig).reshape(A, B)
+    excess = (big.loss(*states_at(big, Z1, Z2, t_half + tau_loc.repeat(A), **_tol(ctx))) - Lbig).reshape(A, B)
     final = (sol.loss[-1, :A * B] - Lbig).reshape(A, B)
     g1 = torch.linalg.svd(inst.R0)[0][0, :, 0]
     curves, align = [], []
@@ -427,8 +428,8 @@ def eval_progress_matched(drawn, device, dtype, floor=None):
     return Evidence.from_margins(margins, meas, traces=traces, events=_events(drawn))
 
 
-register(Claim(
-    id="xu2025.b4_progress_matched_error", paper=PAPER, theorem="C1 / B4 (smaller init, lower error; no floor)",
+theorem(
+    "xu2025.b4_progress_matched_error", paper=PAPER, theorem="C1 / B4 (smaller init, lower error; no floor)",
     statement="RECONSTRUCTED: from small random init (alpha in {1e-4, 1e-6, 1e-8}, same G), the excess loss "
               "L - L* at the progress-matched time T(alpha) = t_half(alpha) + 2/sigma_1(M) does not increase as "
               "alpha shrinks (5% slack), and gradient flow still reaches L* = 1/2 ||(I - P_U) R0||^2 in the limit "
@@ -440,15 +441,15 @@ register(Claim(
           "alpha = 1e-4, 1.6e-17 at 1e-8), so lim L = L* is checked at the smallest alpha.  At matched "
           "progress the excess is dominated by the local phase and falls only slightly with alpha "
           "(e.g. 2.255e-4, 2.2416e-4, 2.2414e-4).",
-    kind="theorem", provenance="reconstructed",
+    provenance="reconstructed",
     strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'"), rank_target=(1, 1), r_mode="any"),
-    evaluate=eval_progress_matched))
+    evaluate=eval_progress_matched)
 
 
-def eval_bprime_distance(drawn, device, dtype, random_exact=False):
+def eval_bprime_distance(drawn, ctx, random_exact=False):
     """B6 (Reading B'): the limit adapter's distance to U^+ R0 decreases with alpha; spectral init hits it.
     ``random_exact`` (control) also demands that random init at the smallest alpha reaches U^+ R0 (1e-8)."""
-    inst, flow = _flow(drawn, device, dtype)
+    inst, flow = _flow(drawn, ctx)
     target = torch.linalg.pinv(inst.U) @ inst.R0
     tn = target.flatten(1).norm(dim=1)
     sM = torch.linalg.svdvals(flow.M())
@@ -459,7 +460,7 @@ def eval_bprime_distance(drawn, device, dtype, random_exact=False):
     big = big.take(torch.arange(big.batch + B, device=flow.device) % big.batch)   # + B rows for S1
     Z1, Z2 = torch.cat([Z1, S1[0]]), torch.cat([Z2, S1[1]])
     T_end = float(spec_horizon(flow, min(alphas), r).max()) + 40.0 / float(sM[:, r - 1].min())
-    Z1e, Z2e = integrate(big, Z1, Z2, T_end, n_eval=drawn.get("n_eval", 80), events=False).final
+    Z1e, Z2e = integrate(big, Z1, Z2, T_end, n_eval=drawn.get("n_eval", 80), events=False, **_tol(ctx)).final
     dist = ((Z1e @ Z2e.transpose(1, 2) - target.repeat(len(alphas) + 1, 1, 1)).flatten(1).norm(dim=1)
             / tn.repeat(len(alphas) + 1)).reshape(len(alphas) + 1, B)
     rand, spec = dist[:-1], dist[-1]
@@ -477,16 +478,16 @@ def eval_bprime_distance(drawn, device, dtype, random_exact=False):
             xlog=True, ylog=True)))
 
 
-register(Claim(
-    id="xu2025.b6_bprime_distance", paper=PAPER, theorem="C1 / B6 (Reading B': distance to U^+ R0)",
+theorem(
+    "xu2025.b6_bprime_distance", paper=PAPER, theorem="C1 / B6 (Reading B': distance to U^+ R0)",
     statement="RECONSTRUCTED: with a rank-deficient pretrained factor, the limit adapter Z1 Z2^T from random init "
               "at alpha in {1e-1, 1e-2, 1e-3} gets strictly closer to the minimum-norm solution U^+ R0 as alpha "
               "shrinks (its ker-U component is frozen at its O(sqrt(alpha)) start), and from the spectral init S1 "
               "it reaches U^+ R0 (relative distance <= 1e-8).",
     assumptions="Reading B' (0 < rank U < h), LoRA rank r = rank R0.  " + RECON,
-    kind="theorem", provenance="reconstructed",
+    provenance="reconstructed",
     strategy=lambda p: XS.xu_draws(p, variant=("B'",), r_mode="eq", alpha_grids=("bprime",)),
-    evaluate=eval_bprime_distance))
+    evaluate=eval_bprime_distance)
 
 
 def _loss_time(gains, sig, alpha, eps):
@@ -502,17 +503,17 @@ def _loss_time(gains, sig, alpha, eps):
     return hi
 
 
-def eval_spectral_precision(drawn, device, dtype, init="S1"):
+def eval_spectral_precision(drawn, ctx, init="S1"):
     """B5 (C3): small spectral init reaches loss < eps within 1.2 T_eps for every eps, and stays."""
     d = dict(drawn, thetas=[0.0] * drawn["k"], r=drawn["k"])
-    inst, flow = _flow(d, device, dtype)
+    inst, flow = _flow(d, ctx)
     alpha = d["alphas"][0]
     gains = torch.tensor(d["gains"][: d["k"]], dtype=torch.float64)
     sig = torch.tensor(d["sigmas"], dtype=torch.float64)
     Z1, Z2 = initial_point(d, inst, alpha, "S1" if init == "S1" else "N1")
     eps_list = [1e-2, 1e-4, 1e-8]
     T = {e: _loss_time(gains, sig, alpha, e) for e in eps_list}
-    sol = integrate(flow, Z1, Z2, 1.2 * max(T.values()), n_eval=200)
+    sol = integrate(flow, Z1, Z2, 1.2 * max(T.values()), n_eval=200, **_tol(ctx))
     margins, meas = {}, {"T_eps": T, "init": init}
     for e in eps_list:
         after = sol.t >= 1.2 * T[e]
@@ -523,20 +524,20 @@ def eval_spectral_precision(drawn, device, dtype, init="S1"):
                                  events=_events(d))
 
 
-register(Claim(
-    id="xu2025.b5_spectral_precision", paper=PAPER, theorem="C3 / B5 (spectral init, arbitrary precision)",
+theorem(
+    "xu2025.b5_spectral_precision", paper=PAPER, theorem="C3 / B5 (spectral init, arbitrary precision)",
     statement="RECONSTRUCTED: with small spectral init (top singular vectors of M), gradient flow brings the "
               "loss below every eps in {1e-2, 1e-4, 1e-8} by 1.2 T_eps (T_eps from the logistic closed form) "
               "and keeps it there.",
     assumptions="Reading B, aligned target (theta = 0), r = rank R0, alpha = 1e-4.  " + RECON,
-    kind="theorem", provenance="reconstructed",
-    strategy=lambda p: XS.xu_draws(p, aligned=True, r_mode="eq"), evaluate=eval_spectral_precision))
+    provenance="reconstructed",
+    strategy=lambda p: XS.xu_draws(p, aligned=True, r_mode="eq"), evaluate=eval_spectral_precision)
 
 
-def eval_faithful(drawn, device, dtype, eta_scale=0.05, per="U^2 R0"):
+def eval_faithful(drawn, ctx, eta_scale=0.05, per="U^2 R0"):
     """Euler/GD cross-check: with eta <= 0.05/(||U||^2 ||R0||), halving eta halves the distance to the ODE.
     ``per='M'`` sets eta = eta_scale / sigma_1(M) instead (the scale that controls the coarse-step mutant)."""
-    inst, flow = _flow(drawn, device, dtype)
+    inst, flow = _flow(drawn, ctx)
     Z1, Z2 = initial_point(drawn, inst, 0.1, "random")
     normU = 1.0 if flow.U is None else float(torch.linalg.matrix_norm(flow.U, ord=2).max())
     if per == "M":
@@ -544,7 +545,7 @@ def eval_faithful(drawn, device, dtype, eta_scale=0.05, per="U^2 R0"):
     else:
         eta = eta_scale / (normU ** 2 * float(torch.linalg.matrix_norm(flow.R0, ord=2).max()))
     T = 40 * eta
-    ratio = step_halving_ratio(flow, Z1, Z2, eta, T)
+    ratio = step_halving_ratio(flow, Z1, Z2, eta, T, **_tol(ctx))
     if not bool(torch.isfinite(ratio).all()):
         return Evidence.from_margins({"GD finite": -1.0}, {"eta": eta, "ratio": ratio.tolist()})
     lo, hi = float(ratio.min()), float(ratio.max())
@@ -553,118 +554,146 @@ def eval_faithful(drawn, device, dtype, eta_scale=0.05, per="U^2 R0"):
                                  events=_events(drawn))
 
 
-register(Claim(
-    id="xu2025.gd_faithful", paper=PAPER, theorem="Simulation faithfulness (Euler/GD vs the ODE)",
+lemma(
+    "xu2025.gd_faithful", paper=PAPER, theorem="Simulation faithfulness (Euler/GD vs the ODE)",
     statement="Gradient descent with eta <= 0.05/(||U||^2 ||R0||) is a first-order discretisation of the flow: "
               "halving eta halves the distance to the ODE solution at the same time (ratio in [1.7, 2.3]).",
-    assumptions="All readings; random init at alpha = 0.1; 40 steps.", kind="lemma", provenance="derived",
-    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'")), evaluate=eval_faithful))
+    assumptions="All readings; random init at alpha = 0.1; 40 steps.", provenance="derived",
+    strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'")), evaluate=eval_faithful)
 
 
 # ================================================================ negative controls
 
-register(Claim(
-    id="xu2025.n5_mutated_simulator", paper=PAPER, theorem="N5 (mutated simulator breaks A1)",
+control(
+    "xu2025.n5_mutated_simulator", guards=("xu2025.a1_conserved_imbalance",), paper=PAPER,
+    theorem="N5 (mutated simulator breaks A1)",
     statement="MUTANT: a simulator with a dropped factor (dZ2 = E^T U I instead of E^T U Z1) still conserves the "
               "imbalance.  The A1 check must catch the bug.",
-    assumptions="As A1.", guards=("xu2025.a1_conserved_imbalance",), kind="control", provenance="derived",
+    assumptions="As A1.", provenance="derived",
     strategy=lambda p: XS.xu_draws(p, variant=("B",)),
-    evaluate=functools.partial(eval_imbalance, mutant="drop_factor")))
+    evaluate=functools.partial(eval_imbalance, mutant="drop_factor"))
 
-register(Claim(
-    id="xu2025.n1_wrong_subspace", paper=PAPER, theorem="N1 (wrong-subspace spectral init)",
+control(
+    "xu2025.n1_wrong_subspace", guards=("xu2025.b5_spectral_precision",), paper=PAPER,
+    theorem="N1 (wrong-subspace spectral init)",
     statement="MUTANT: 'any small init reaches arbitrary precision in time T_eps'.  An init orthogonal to the "
               "top singular spaces of M lies in an invariant set of the flow: the loss stays near L0.",
     assumptions="Reading B, aligned target, wrong-subspace init (room for it by construction).",
-    guards=("xu2025.b5_spectral_precision",), kind="control", provenance="derived",
+    provenance="derived",
     strategy=lambda p: XS.xu_draws(p, aligned=True, r_mode="eq", wrong_room=True),
-    evaluate=functools.partial(eval_spectral_precision, init="N1")))
+    evaluate=functools.partial(eval_spectral_precision, init="N1"))
 
-register(Claim(
-    id="xu2025.n4_coarse_gd", paper=PAPER, theorem="N4 (discretisation too coarse)",
+control(
+    "xu2025.n4_coarse_gd", guards=("xu2025.gd_faithful",), paper=PAPER, theorem="N4 (discretisation too coarse)",
     statement="MUTANT: 'GD with eta = 1.2/sigma_1(M) is a faithful simulation of the flow'.  The step-halving "
               "check must reject it (the ratio leaves [1.7, 2.3], or GD diverges).  (The spec's scale eta "
               "||U||^2 ||R0|| = 0.6 / 1.2 did not reproduce the failure; eta sigma_1(M) is what controls it.)",
-    assumptions="As xu2025.gd_faithful.", guards=("xu2025.gd_faithful",), kind="control", provenance="derived",
+    assumptions="As xu2025.gd_faithful.", provenance="derived",
     strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'")),
-    evaluate=functools.partial(eval_faithful, eta_scale=1.2, per="M")))
+    evaluate=functools.partial(eval_faithful, eta_scale=1.2, per="M"))
 
 
-def eval_misaligned_zero(drawn, device, dtype):
+def eval_misaligned_zero(drawn, ctx):
     """N6 mutant: 'the alignment plateau 1 - cos(gamma1, U Z1) at t_tau is ~0 even when misaligned'."""
-    plateau, mu, alpha = _plateau(drawn, device, dtype)
+    plateau, mu, alpha = _plateau(drawn, ctx)
     if not bool(torch.isfinite(plateau).all()):
         return Evidence.inconclusive("the update never reached tau sigma_1(R0)", {"plateau": plateau.tolist()})
     return Evidence.from_margins({"plateau <= 1e-8": tol_margin(float(plateau.max()), 1e-8)},
                                  {"plateau": plateau.tolist(), "mu": mu.tolist()}, events=_events(drawn))
 
 
-register(Claim(
-    id="xu2025.n6_misaligned_plateau", paper=PAPER, theorem="N6 (misalignment leaves a plateau)",
+control(
+    "xu2025.n6_misaligned_plateau", guards=("xu2025.b3_misalignment_plateau",), paper=PAPER,
+    theorem="N6 (misalignment leaves a plateau)",
     statement="MUTANT: 'the update aligns with the target's top direction (1 - cos < 1e-8) at t_tau whatever "
               "the pretrained factor'.  With principal angle theta > 0 between col U and the target the "
               "plateau is about mu = 1 - cos theta, so the aligned prediction must be rejected.",
-    assumptions="Reading B, rank-1 target, theta >= 0.1.", guards=("xu2025.b3_misalignment_plateau",), kind="control", provenance="reconstructed",
+    assumptions="Reading B, rank-1 target, theta >= 0.1.", provenance="reconstructed",
     strategy=lambda p: XS.xu_draws(p, variant=("B",), aligned=False, rank_target=(1, 1)),
-    evaluate=eval_misaligned_zero))
+    evaluate=eval_misaligned_zero)
 
 
-register(Claim(
-    id="xu2025.n2_no_gap", paper=PAPER, theorem="N2 (no spectral gap: alignment does not improve)",
+control(
+    "xu2025.n2_no_gap", guards=("xu2025.b1_alignment_improves",), paper=PAPER,
+    theorem="N2 (no spectral gap: alignment does not improve)",
     statement="MUTANT: 'shrinking alpha from 1e-4 to 1e-8 improves the alignment at t_tau at least 5-fold (the "
               "prototype's ratio <= 0.2)' even when sigma_1 = sigma_2.  Without a gap the top direction is not "
               "selected and the ratio stays near 1 (spec prototype 0.96).",
-    assumptions="Reading A, rank-2 target with sigma_1 = sigma_2, LoRA rank 1.", guards=("xu2025.b1_alignment_improves",), kind="control",
-    provenance="reconstructed",
+    assumptions="Reading A, rank-2 target with sigma_1 = sigma_2, LoRA rank 1.", provenance="reconstructed",
     strategy=lambda p: XS.xu_draws(p, variant=("A",), rank_target=(2, 2), r_range=(1, 1)).map(XS.tie_top_two),
-    evaluate=functools.partial(eval_alignment, ratio_max=0.2)))
+    evaluate=functools.partial(eval_alignment, ratio_max=0.2))
 
-register(Claim(
-    id="xu2025.n3_large_init", paper=PAPER, theorem="N3 (large init: no ln(1/alpha) phase)",
+control(
+    "xu2025.n3_large_init", guards=("xu2025.b2_escape_time",), paper=PAPER,
+    theorem="N3 (large init: no ln(1/alpha) phase)",
     statement="MUTANT: 'the half-loss time grows like ln(1/alpha)/(2 sigma_1(M))' for alpha in {3, 10, 30} >= "
               "sigma_1(R0).  A large init has no alignment phase, so B2's check must reject it.",
     assumptions="As xu2025.b2_escape_time with the large alpha grid and LoRA rank 1 (with unused adapter "
-                "columns a large init leaves an excess that decays too slowly to reach the convergence check).", guards=("xu2025.b2_escape_time",), kind="control", provenance="reconstructed",
+                "columns a large init leaves an excess that decays too slowly to reach the convergence check).",
+    provenance="reconstructed",
     strategy=lambda p: XS.xu_draws(p, variant=("A", "B", "B'"), rank_target=(1, 1), r_range=(1, 1),
                                    alpha_grids=("large",)),
     evaluate=eval_escape_time,
     examples=({"variant": "A", "k": 1, "r": 1, "m": 4, "n": 4, "h": 4, "rank_u": 4, "gains": [1.0] * 4,
                "sigmas": [1.0], "thetas": [0.0], "alpha_grid": "large", "alphas": [3.0, 10.0, 30.0], "seed": 0,
-               "batch": 4},)))
+               "batch": 4},))
 
 
 # ---------------------------------------------------------------- mutants: each exact fact / claim can fail
-
-_mutant = functools.partial(register_mutant, "xu2025", PAPER)
-
+# (each guards one claim; its assumptions are the guarded claim's, the default of control())
 
 _ALL = ("A", "B", "B'")
-_mutant("m1_skew_flow", "a2_monotone_loss", "M1 (not a gradient flow)",
-        "a simulator with Z2' = -E^T U Z1 (a sign slip) still never increases the loss.  The flow is then a "
-        "rotation, not a gradient flow: A2's check must see the loss rise.",
-        lambda p: XS.xu_draws(p, variant=_ALL), functools.partial(eval_monotone, mutant="skew"))
-_mutant("m2_wrong_gradient", "a3_gradient_autograd", "M2 (dropped factor in the gradient)",
-        "the gradient with Z1 dropped from dZ2 equals autograd's.  A3 must catch the bug.",
-        lambda p: XS.xu_draws(p, variant=_ALL), functools.partial(eval_autograd, mutant="drop_factor"))
-_mutant("m3_closed_form_mutant", "a4_spectral_closed_form", "M3 (mutated simulator vs the closed form)",
-        "the simulator with a dropped factor still follows the logistic closed form.  A4 must reject it.",
-        lambda p: XS.xu_draws(p, aligned=True, r_mode="eq", m_gap=True),
-        functools.partial(eval_closed_form, mutant="drop_factor"))
-_mutant("m4_eckart_young_shift", "a5_eckart_young", "M4 (Eckart-Young index off by one)",
-        "the limit loss is 1/2 sum_{i>r+1} sigma_i^2.  The flow reaches 1/2 sum_{i>r} sigma_i^2, so A5's "
-        "comparison must fail.", lambda p: XS.xu_draws(p, variant=("A",), r_mode="lt"),
-        functools.partial(eval_eckart_young, shift=1))
-_mutant("m5_row_space_frozen", "a6_frozen_kernel", "M5 (the wrong subspace is frozen)",
-        "the component of Z1 in row U never moves (instead of ker U).  The flow moves it, so A6's measurement "
-        "must reject this.", lambda p: XS.xu_draws(p, variant=("B'",)),
-        functools.partial(eval_frozen_kernel, space="row"))
-_mutant("m6_positive_floor", "b4_progress_matched_error", "M6 (a positive limiting error floor)",
-        "random init leaves a positive limiting floor, lim L - L* >= 1e-6 L0 (the over-claim the spec warns "
-        "against).  Gradient flow still reaches L*, so B4's limit measurement must refute it.",
-        lambda p: XS.xu_draws(p, variant=_ALL, rank_target=(1, 1), r_mode="any"),
-        functools.partial(eval_progress_matched, floor=1e-6), provenance="reconstructed")
-_mutant("m7_random_reaches_pinv", "b6_bprime_distance", "M7 (random init reaches U^+ R0)",
-        "in Reading B' random init at alpha = 1e-3 also reaches U^+ R0 (1e-8).  Its ker-U component stays "
-        "frozen at O(sqrt(alpha)), so B6's distance must refute it.",
-        lambda p: XS.xu_draws(p, variant=("B'",), r_mode="eq", alpha_grids=("bprime",)),
-        functools.partial(eval_bprime_distance, random_exact=True), provenance="reconstructed")
+
+control(
+    "xu2025.m1_skew_flow", guards="xu2025.a2_monotone_loss", paper=PAPER, theorem="M1 (not a gradient flow)",
+    statement="MUTANT: a simulator with Z2' = -E^T U Z1 (a sign slip) still never increases the loss.  The flow "
+              "is then a rotation, not a gradient flow: A2's check must see the loss rise.",
+    strategy=lambda p: XS.xu_draws(p, variant=_ALL), evaluate=functools.partial(eval_monotone, mutant="skew"))
+
+control(
+    "xu2025.m2_wrong_gradient", guards="xu2025.a3_gradient_autograd", paper=PAPER,
+    theorem="M2 (dropped factor in the gradient)",
+    statement="MUTANT: the gradient with Z1 dropped from dZ2 equals autograd's.  A3 must catch the bug.",
+    strategy=lambda p: XS.xu_draws(p, variant=_ALL), evaluate=functools.partial(eval_autograd, mutant="drop_factor"))
+
+control(
+    "xu2025.m3_closed_form_mutant", guards="xu2025.a4_spectral_closed_form", paper=PAPER,
+    theorem="M3 (mutated simulator vs the closed form)",
+    statement="MUTANT: the simulator with a dropped factor still follows the logistic closed form.  A4 must "
+              "reject it.",
+    strategy=lambda p: XS.xu_draws(p, aligned=True, r_mode="eq", m_gap=True),
+    evaluate=functools.partial(eval_closed_form, mutant="drop_factor"))
+
+control(
+    "xu2025.m4_eckart_young_shift", guards="xu2025.a5_eckart_young", paper=PAPER,
+    theorem="M4 (Eckart-Young index off by one)",
+    statement="MUTANT: the limit loss is 1/2 sum_{i>r+1} sigma_i^2.  The flow reaches 1/2 sum_{i>r} sigma_i^2, "
+              "so A5's comparison must fail.",
+    strategy=lambda p: XS.xu_draws(p, variant=("A",), r_mode="lt"),
+    evaluate=functools.partial(eval_eckart_young, shift=1))
+
+control(
+    "xu2025.m5_row_space_frozen", guards="xu2025.a6_frozen_kernel", paper=PAPER,
+    theorem="M5 (the wrong subspace is frozen)",
+    statement="MUTANT: the component of Z1 in row U never moves (instead of ker U).  The flow moves it, so A6's "
+              "measurement must reject this.",
+    strategy=lambda p: XS.xu_draws(p, variant=("B'",)),
+    evaluate=functools.partial(eval_frozen_kernel, space="row"))
+
+control(
+    "xu2025.m6_positive_floor", guards="xu2025.b4_progress_matched_error", paper=PAPER,
+    theorem="M6 (a positive limiting error floor)",
+    statement="MUTANT: random init leaves a positive limiting floor, lim L - L* >= 1e-6 L0 (the over-claim the "
+              "spec warns against).  Gradient flow still reaches L*, so B4's limit measurement must refute it.",
+    provenance="reconstructed",
+    strategy=lambda p: XS.xu_draws(p, variant=_ALL, rank_target=(1, 1), r_mode="any"),
+    evaluate=functools.partial(eval_progress_matched, floor=1e-6))
+
+control(
+    "xu2025.m7_random_reaches_pinv", guards="xu2025.b6_bprime_distance", paper=PAPER,
+    theorem="M7 (random init reaches U^+ R0)",
+    statement="MUTANT: in Reading B' random init at alpha = 1e-3 also reaches U^+ R0 (1e-8).  Its ker-U "
+              "component stays frozen at O(sqrt(alpha)), so B6's distance must refute it.",
+    provenance="reconstructed",
+    strategy=lambda p: XS.xu_draws(p, variant=("B'",), r_mode="eq", alpha_grids=("bprime",)),
+    evaluate=functools.partial(eval_bprime_distance, random_exact=True))

@@ -37,10 +37,12 @@ from dataclasses import dataclass
 import torch
 from torchdiffeq import odeint
 
-from ..limits import tolerance
-
 
 _MUTANTS = (None, "transpose", "drop_factor", "skew")
+
+# the solver's default tolerances; a float64 re-verification passes 100x smaller ones explicitly
+RTOL = 1e-10
+ATOL = 1e-13
 
 
 def _max_norm(x: torch.Tensor) -> torch.Tensor:
@@ -293,7 +295,7 @@ def _refine(flow, g, ys, t, first, r, method, rtol, atol, counter, iters=60, xto
 
 
 def integrate(flow: LoRAFlow, Z1_0, Z2_0, t_end: float, *, method: str = "dopri8",
-              rtol: float | None = None, atol: float | None = None, n_eval: int = 200, tau: float = 0.01,
+              rtol: float = RTOL, atol: float = ATOL, n_eval: int = 200, tau: float = 0.01,
               grad_stop: float | None = None, events: bool = True) -> Flow:
     """Solve the flow on [0, t_end] (uniform grid of ``n_eval`` points) and locate its events.
 
@@ -302,10 +304,8 @@ def integrate(flow: LoRAFlow, Z1_0, Z2_0, t_end: float, *, method: str = "dopri8
     ``t_grad`` is searched from the t_half grid cell on, so that a tiny gradient at a small init
     (the saddle at 0) does not count as convergence.  ``events=False`` skips the event search
     (event times are then NaN) when only the states are wanted.  Default tolerances rtol 1e-10,
-    atol 1e-13, 100x tighter during a float64 re-verification (theorems.limits.tight).
+    atol 1e-13 (:data:`RTOL`, :data:`ATOL`); a caller re-verifying in float64 passes tighter ones.
     """
-    rtol = tolerance(1e-10) if rtol is None else rtol
-    atol = tolerance(1e-13) if atol is None else atol
     if method not in ("dopri8", "dopri5"):
         raise ValueError("method must be 'dopri8' or 'dopri5'")
     r = Z1_0.shape[-1]
@@ -340,13 +340,11 @@ def integrate(flow: LoRAFlow, Z1_0, Z2_0, t_end: float, *, method: str = "dopri8
     return Flow(t, Z1, Z2, loss, t_tau, t_half, t_grad, float(tau), counter[0])
 
 
-def states_at(flow: LoRAFlow, Z1_0, Z2_0, times, *, method: str = "dopri8", rtol: float | None = None,
-              atol: float | None = None):
+def states_at(flow: LoRAFlow, Z1_0, Z2_0, times, *, method: str = "dopri8", rtol: float = RTOL,
+              atol: float = ATOL):
     """(Z1, Z2) at a per-row time ``times`` (B,) from (Z1_0, Z2_0): one batched solve, each row's time
     rescaled to s in [0, 1] (e.g. the state exactly at each row's event time t_tau).  Rows with a
     non-finite time come back as NaN.  Tolerances as in :func:`integrate`."""
-    rtol = tolerance(1e-10) if rtol is None else rtol
-    atol = tolerance(1e-13) if atol is None else atol
     r = Z1_0.shape[-1]
     times = torch.as_tensor(times, dtype=flow.dtype, device=flow.device).reshape(-1)
     ok = torch.isfinite(times)
@@ -393,15 +391,17 @@ def _state_dist(flow, A, B):
     return d.norm(dim=-1)
 
 
-def step_halving_ratio(flow: LoRAFlow, Z1_0, Z2_0, eta: float, T: float, **ode_kw):
+def step_halving_ratio(flow: LoRAFlow, Z1_0, Z2_0, eta: float, T: float, *, method: str = "dopri8",
+                       rtol: float = RTOL, atol: float = ATOL):
     """||GD(eta) - GF(T)|| / ||GD(eta/2) - GF(T)|| per row, at the same time T (= 2 for Euler).
 
-    T / eta must be an integer.  Distances are over the flat state (Z1, Z2).
+    T / eta must be an integer.  Distances are over the flat state (Z1, Z2).  The ODE reference is
+    solved by :func:`integrate` with ``method``, ``rtol`` and ``atol``.
     """
     N = round(T / eta)
     if N < 1 or abs(N * eta - T) > 1e-9 * T:
         raise ValueError("T must be a positive integer multiple of eta")
-    ode = integrate(flow, Z1_0, Z2_0, T, n_eval=2, events=False, **ode_kw).final
+    ode = integrate(flow, Z1_0, Z2_0, T, n_eval=2, events=False, method=method, rtol=rtol, atol=atol).final
     _, g1 = gradient_descent_flow(flow, Z1_0, Z2_0, eta, N)
     _, g2 = gradient_descent_flow(flow, Z1_0, Z2_0, eta / 2, 2 * N)
     return _state_dist(flow, g1, ode) / _state_dist(flow, g2, ode)

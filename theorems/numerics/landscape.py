@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import torch
 
-from ..limits import tolerance
 from .certificate import Certificate, certificate
 from .minimise import multistart
 from .sosp import SOSPReport, sosp_report
@@ -48,11 +47,15 @@ def numerical_rank(Y: torch.Tensor, rel: float = 1e-6) -> torch.Tensor:
 
 def probe(obj, scales=(0.01, 1.0, 3.0), per_scale: int = 5, seed: int = 0,
           gd_steps: int = 600, newton_iters: int = 200, grad_tol: float = 1e-7,
-          curv_tol: float = 1e-6) -> Endpoints:
-    # the solver stops at tolerance(grad_tol) (100x tighter in a re-verification); certification always
-    # uses the claim's own grad_tol / curv_tol
+          curv_tol: float = 1e-6, tol: float | None = None) -> Endpoints:
+    """Minimise from ``per_scale`` Gaussian starts per scale and test every end point.
+
+    ``tol`` is where the solver stops (gradient norm; default ``grad_tol``); a re-verification passes a
+    smaller one (e.g. ``ctx.tolerance(grad_tol)``, 100x tighter).  Certification always uses the claim's
+    own ``grad_tol`` / ``curv_tol``.
+    """
     ms = multistart(obj, scales, per_scale, seed, gd_steps=gd_steps, newton_iters=newton_iters,
-                    tol=tolerance(grad_tol), curv_tol=curv_tol)
+                    tol=grad_tol if tol is None else tol, curv_tol=curv_tol)
     Y = ms.result.Y
     rep = sosp_report(ms.obj, Y, grad_tol=grad_tol, curv_tol=curv_tol)
     return Endpoints(ms.obj, Y, ms.result.value, ms.instance, ms.scale, rep,

@@ -106,7 +106,7 @@ class SGDResult:
     meta: dict = field(default_factory=dict)
 
 
-class _Problem:
+class Problem:
     """Tensors of one configuration on a device (the step is a pure function of (state, x))."""
 
     def __init__(self, cfg: SGDConfig, device, dtype):
@@ -194,11 +194,11 @@ def init_state(cfg: SGDConfig, seeds, device, dtype):
         return g / g.norm(dim=-1, keepdim=True)
     u = normals(keys, 0, 1, cfg.d, dtype)[:, 0]
     if cfg.proj and cfg.model != "glm":
-        u = _Problem(cfg, device, dtype).project_out_base(u)
+        u = Problem(cfg, device, dtype).project_out_base(u)
     return u / u.norm(dim=-1, keepdim=True)
 
 
-def _progress(prob: _Problem, state):
+def _progress(prob: Problem, state):
     cfg = prob.cfg
     if cfg.model == "scratch":
         b = torch.zeros(cfg.k, cfg.d, dtype=state.dtype, device=state.device)
@@ -211,7 +211,7 @@ def _progress(prob: _Problem, state):
     return m, state[:, : cfg.k].clone()
 
 
-def _fast_step(prob: _Problem, u, x, eta: float):
+def _fast_step(prob: Problem, u, x, eta: float):
     """The proj-variant (or GLM) step with v = 0: the neuron norms are the constants r_i and the radial
     parts of the gradient cancel, so grad_t = A (x_perp - <x, u> u), A = e xi sum_i lam_i sigma'(z_i) c_i / r_i.
     Same result as the general path (tests/test_online_sgd.py), a fifth of the kernel launches."""
@@ -237,7 +237,7 @@ def _fast_step(prob: _Problem, u, x, eta: float):
     return new / torch.linalg.vector_norm(new, dim=-1, keepdim=True)
 
 
-def step(prob: _Problem, state, x, eta: float):
+def step(prob: Problem, state, x, eta: float):
     """One online SGD step for every run (x: (B, d))."""
     cfg = prob.cfg
     if prob.fast:
@@ -268,7 +268,7 @@ def run_sgd(cfg: SGDConfig, seeds, t_max: int, device="cpu", dtype=torch.float32
     device = torch.device(device)
     seeds = [int(s) for s in seeds]
     B, d, le = len(seeds), cfg.d, cfg.log_every
-    prob = _Problem(cfg, device, dtype)
+    prob = Problem(cfg, device, dtype)
     keys = run_keys(seeds, device)
     state = init_state(cfg, seeds, device, dtype)
     eta = cfg.eta

@@ -19,10 +19,10 @@ import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
-from ..limits import tolerance
 from .hermite import Activation, activation, kernel, kernel_prime, mutant_activation
 
 ODE_MUTANTS = (None, "no_sphere_factor")
+ODE_RTOL = 1e-10                   # the ODE's default relative tolerance (a re-verification passes a tighter one)
 
 
 @dataclass(frozen=True)
@@ -115,12 +115,12 @@ def drift_lower_bound(s: Setting) -> float:
     return float(s.xi ** 2 * (lam ** 2 * c ** 2 / r2 * inner).sum())
 
 
-def ode_time(s: Setting, eps, m0: float = 0.0, tau_max: float = 1e4, rtol: float | None = None,
+def ode_time(s: Setting, eps, m0: float = 0.0, tau_max: float = 1e4, rtol: float = ODE_RTOL,
              mutant: str | None = None):
     """tau_eps: time for dm/dtau = (1 - m^2) D(m) to go from m0 to 1 - eps (inf if never), per eps.
+    ``rtol``: the integrator's relative tolerance (a claim's re-verification passes a tighter one).
     ``mutant='no_sphere_factor'`` (negative controls only): dm/dtau = D(m), the spherical factor dropped."""
     eps = np.atleast_1d(np.asarray(eps, dtype=float))
-    rtol = tolerance(1e-10) if rtol is None else rtol            # 100x tighter in a re-verification
     if mutant not in ODE_MUTANTS:
         raise ValueError(f"unknown ODE mutant {mutant!r} (one of {ODE_MUTANTS})")
     sphere = mutant != "no_sphere_factor"
@@ -142,9 +142,10 @@ def ode_time(s: Setting, eps, m0: float = 0.0, tau_max: float = 1e4, rtol: float
     return out, sol
 
 
-def predicted_T_over_d(s: Setting, eps, eta0: float, m0: float = 0.0, mutant: str | None = None):
-    """T_eps / d = tau_eps / eta0 (eta = eta0 / d); ``mutant``: see :func:`ode_time`."""
-    tau, _ = ode_time(s, eps, m0, mutant=mutant)
+def predicted_T_over_d(s: Setting, eps, eta0: float, m0: float = 0.0, mutant: str | None = None,
+                       rtol: float = ODE_RTOL):
+    """T_eps / d = tau_eps / eta0 (eta = eta0 / d); ``mutant``, ``rtol``: see :func:`ode_time`."""
+    tau, _ = ode_time(s, eps, m0, rtol=rtol, mutant=mutant)
     return tau / eta0
 
 

@@ -1,23 +1,16 @@
-"""Per-example time limits and the solver-tolerance hook used during re-verification.
+"""Per-example time limits.
 
 ``time_limit(seconds)`` interrupts a Python-level computation that runs past its limit (an ODE that
 stiffens, a solver that does not converge) by raising :class:`ExampleTimeout` from a SIGALRM timer.
 It works in the main thread of a POSIX process (the CLI and pytest, xdist workers included); elsewhere
 it is a no-op and only the run's budget bounds the time.  A single native call that never returns
 cannot be interrupted this way.
-
-``tight()`` marks a re-verification: numerics that read ``tolerance(default)`` get a tighter tolerance
-(``TIGHT_FACTOR`` times the default) while it is active.
 """
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import signal
 import threading
-
-TIGHT_FACTOR = 1e-2
-_TIGHT = contextvars.ContextVar("lora_claims_tight", default=False)
 
 
 class ExampleTimeout(Exception):
@@ -42,21 +35,3 @@ def time_limit(seconds: float | None):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-@contextlib.contextmanager
-def tight():
-    token = _TIGHT.set(True)
-    try:
-        yield
-    finally:
-        _TIGHT.reset(token)
-
-
-def is_tight() -> bool:
-    return _TIGHT.get()
-
-
-def tolerance(default: float) -> float:
-    """A solver tolerance: ``default``, or ``default * TIGHT_FACTOR`` during re-verification."""
-    return default * TIGHT_FACTOR if _TIGHT.get() else default

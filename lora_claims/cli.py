@@ -19,7 +19,10 @@ from pathlib import Path
 
 import torch
 
-from . import claim as claims
+from . import catalog
+from .theorems.claim import ClaimLoadError, UnknownClaim
+from .theorems.context import EvalContext
+from .strategies.data import MissingPackageData
 from .gpus import deal
 from .jsonable import jsonable
 from .profiles import PROFILES, UnknownProfile, get_profile
@@ -41,12 +44,18 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+CLAIMS_HELP = ("also load the claims declared in MODULE_OR_FILE (a module name or a .py path; repeatable); "
+               "installed plugins (entry-point group lora_claims.claims) are always loaded")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="lora-claims", description="Falsifiable claims from LoRA-training theory.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
-    ls = sub.add_parser("list", help="list every registered claim")
+    common = _Parser(add_help=False)
+    common.add_argument("--claims", action="append", default=[], metavar="MODULE_OR_FILE", help=CLAIMS_HELP)
+    ls = sub.add_parser("list", help="list every registered claim", parents=[common])
     ls.add_argument("--json", action="store_true")
-    fa = sub.add_parser("falsify", help="search for counterexamples (the main job)")
+    fa = sub.add_parser("falsify", help="search for counterexamples (the main job)", parents=[common])
     fa.add_argument("patterns", nargs="*", metavar="PATTERN", help="glob on claim ids, e.g. 'jang2024.*'")
     fa.add_argument("--profile", default=None, help=f"one of {', '.join(PROFILES)} (default: ci or $LORA_CLAIMS_PROFILE)")
     fa.add_argument("--budget", default=None, help="time budget in seconds shared by the selected claims")
@@ -57,10 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     fa.add_argument("--workers", type=int, default=1,
                     help="split the claims round-robin over N processes; with --device cuda each takes one "
                          "visible GPU (i mod count); all write into the one store")
-    rp = sub.add_parser("report", help="write the HTML claim report from the store")
+    rp = sub.add_parser("report", help="write the HTML claim report from the store", parents=[common])
     rp.add_argument("--results", default=str(DEFAULT_PATH))
     rp.add_argument("-o", "--output", default="report.html")
-    rr = sub.add_parser("reproduce", help="re-run one recorded counterexample")
+    rr = sub.add_parser("reproduce", help="re-run one recorded counterexample", parents=[common])
     rr.add_argument("counterexample", help="an exported JSON file, or an example id in the store")
     rr.add_argument("--results", default=str(DEFAULT_PATH))
     rr.add_argument("--device", default="cpu")
@@ -72,10 +81,16 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         return {"list": cmd_list, "falsify": cmd_falsify, "report": cmd_report,
                 "reproduce": cmd_reproduce}[args.cmd](args)
-    except (UsageError, UnknownProfile, claims.UnknownClaim, StoreError) as exc:
+    except (UsageError, UnknownProfile, UnknownClaim, StoreError, ClaimLoadError, MissingPackageData) as exc:
         msg = exc.args[0] if exc.args else str(exc)
         print(f"lora-claims: error: {msg}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:                 # `lora-claims list | head`
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_OK
     except (KeyboardInterrupt, Interrupted) as exc:
         signum = exc.args[0] if isinstance(exc, Interrupted) else signal.SIGINT
         print(f"\nlora-claims: interrupted by {signal.Signals(signum).name}; the run is recorded as incomplete",
@@ -86,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------- list
 
 def cmd_list(args) -> int:
-    rows = [c.metadata() for c in claims.all_claims()]
+    rows = [c.metadata() for c in catalog.all_claims(args.claims)]
     if args.json:
         print(json.dumps({"claims": rows}, indent=2))
         return EXIT_OK
@@ -172,7 +187,7 @@ def _exit_on_sigterm():
 
 
 def _falsify_in_workers(args, profile, selected, device) -> int:
-    """One `lora-claims falsify` process per part of the claims (theorems.gpus.deal), each pinned to a GPU
+    """One `lora-claims falsify` process per part of the claims (lora_claims.gpus.deal), each pinned to a GPU
     by CUDA_VISIBLE_DEVICES when the device is CUDA; their JSON summaries are merged here."""
     parts = [p for p in deal([c.id for c in selected], args.workers) if p]
     gpus = torch.cuda.device_count() if device.type == "cuda" else 0
@@ -180,8 +195,10 @@ def _falsify_in_workers(args, profile, selected, device) -> int:
     ids = visible.split(",") if visible else [str(i) for i in range(gpus)]
     procs = []
     for i, part in enumerate(parts):
-        cmd = [sys.executable, "-m", "theorems.cli", "falsify", *part, "--json", "--seed", str(args.seed),
+        cmd = [sys.executable, "-m", "lora_claims", "falsify", *part, "--json", "--seed", str(args.seed),
                "--results", args.results, "--profile", profile.name, "--device", device.type]
+        for spec in catalog.specs_of_loaded():      # the children load the same --claims modules
+            cmd += ["--claims", spec]
         if args.budget is not None:
             cmd += ["--budget", str(_budget(args.budget) * len(part) / len(selected))]
         env = dict(os.environ)
@@ -213,7 +230,7 @@ def _falsify_in_workers(args, profile, selected, device) -> int:
 
 def cmd_falsify(args) -> int:
     profile = get_profile(args.profile)
-    selected = claims.select(args.patterns)
+    selected = catalog.select(args.patterns, args.claims)
     budget = _budget(args.budget)
     device = _device(args.device or profile.device)
     if args.workers < 1:
@@ -261,14 +278,14 @@ def cmd_falsify(args) -> int:
 # ---------------------------------------------------------------- report / reproduce
 
 def cmd_report(args) -> int:
-    from report.build import build_report
+    from .report.build import build_report
     out = Path(args.output)
     if out.is_dir() or not out.parent.is_dir():
         raise UsageError(f"cannot write the report to {out}: " +
                          ("it is a directory" if out.is_dir() else f"no folder {out.parent}"))
     store = Store(args.results, create=False)
     try:
-        path = build_report(store, claims.all_claims(), out)
+        path = build_report(store, catalog.all_claims(args.claims), out)
     except OSError as exc:
         raise UsageError(f"cannot write the report to {out}: {exc.strerror}") from None
     finally:
@@ -291,20 +308,27 @@ def _load_counterexample(text: str, results: str) -> dict:
         store = Store(results, create=False)
         try:
             row = store.example(int(text))
+            meta = store.claim_metadata()
         finally:
             store.close()
         if row is None:
             raise UsageError(f"no example {text} in {results}")
-        return {"claim": row["claim_id"], "drawn": row["drawn"]}
+        return {"claim": row["claim_id"], "drawn": row["drawn"],
+                "source": meta.get(row["claim_id"], {}).get("source")}
     raise UsageError(f"{text} is neither a counterexample file nor an example id")
 
 
 def cmd_reproduce(args) -> int:
     ce = _load_counterexample(args.counterexample, args.results)
-    c = claims.get(ce["claim"])
+    if not isinstance(ce["claim"], str):
+        raise UsageError(f"the counterexample's claim id must be a string, got {ce['claim']!r}")
+    catalog.load(args.claims)
+    if ce["claim"] not in catalog.REGISTRY and ce.get("source"):
+        catalog.load_source(ce["source"])       # the module the counterexample's claim was declared in
+    c = catalog.get(ce["claim"])
     device = _device(args.device)
     try:
-        ev, secs = evaluate_safely(c, ce["drawn"], device, torch.float64)
+        ev, secs = evaluate_safely(c, ce["drawn"], EvalContext(device, torch.float64))
     except (KeyError, TypeError, ValueError, IndexError) as exc:  # drawn values that do not fit the claim
         raise UsageError(f"the drawn values do not fit {c.id}: {type(exc).__name__}: {exc}") from None
     print(json.dumps(jsonable({"claim": c.id, "kind": c.kind, "drawn": ce["drawn"], "status": ev.status,

@@ -214,6 +214,16 @@ class Store:
         self.db.row_factory = None
         return None if row is None else {**dict(row), "drawn": json.loads(row["drawn"])}
 
+    def claim_metadata(self) -> dict[str, dict]:
+        """The latest recorded metadata (statement, kind, source...) of every claim with an outcome, so a
+        report or a reproduction can show a claim whose module is not loaded."""
+        out: dict[str, dict] = {}
+        for cid, s in self.db.execute("SELECT claim_id, summary FROM claim_results ORDER BY run_id"):
+            meta = json.loads(s).get("claim")
+            if isinstance(meta, dict):
+                out[cid] = meta
+        return out
+
     def runs(self) -> list[dict]:
         self.db.row_factory = sqlite3.Row
         rows = [dict(r) for r in self.db.execute("SELECT * FROM runs ORDER BY id")]

@@ -6,7 +6,12 @@ points that are certified (||grad|| <= 1e-9, lambda_min(H) >= -1e-7 ||H||, ||gra
 and writes them as drawn dicts (instance parameters + the end point as 'start') to
 strategies/fixtures/kim2025_spurious.json, which the claims replay as explicit examples every run.
 
-    python -m strategies.kim_fixtures --kappa 5 100 --seeds 40 --out strategies/fixtures/kim2025_spurious.json
+    python -m lora_claims.theorems.kim2025_fixtures --kappa 5 100 --seeds 40 \
+        --out strategies/fixtures/kim2025_spurious.json
+    python -m lora_claims.theorems.kim2025_fixtures select OUT.json IN.json [IN.json ...]
+
+It lives with the claims (it runs kim2025's landscape probe), not with the strategies, which depend on
+the numerics only.
 """
 from __future__ import annotations
 
@@ -19,17 +24,19 @@ from pathlib import Path
 
 import torch
 
+from .context import EvalContext
+from .kim2025 import build_loss, landscape, valid_instances
+from .numerics.convex_oracle import convex_optimum
+from .numerics.minimise import newton_polish
+from .numerics.sosp import sosp_report
+
 GRID = {"target_rank": (1, 2), "target_scale": (2.0, 3.0, 4.0), "lam": (0.3, 0.5, 1.0),
         "weights": ("two-level", "log-uniform")}
 
 
 def certified_spurious(drawn: dict, grad_tol=1e-9, curv_tol=1e-7):
     """Candidate fixtures in one batched drawn family: each is a single-instance drawn dict."""
-    from theorems.kim2025 import landscape
-    from theorems.numerics.minimise import newton_polish
-    from theorems.numerics.sosp import sosp_report
-
-    land = landscape(drawn, torch.device("cpu"), torch.float64, "generic")
+    land = landscape(drawn, EvalContext(), "generic")       # float64 on the CPU
     if land is None:
         return []
     geo, ends = land.geo, land.ends
@@ -61,11 +68,9 @@ def certified_spurious(drawn: dict, grad_tol=1e-9, curv_tol=1e-7):
 
 def _kept_indices(drawn):
     """Batch indices of the instances the landscape kept (A1, complementarity, regime)."""
-    from theorems.kim2025 import _valid, build_loss
-    from theorems.numerics.convex_oracle import convex_optimum
-    loss = build_loss(drawn, torch.device("cpu"), torch.float64)
+    loss = build_loss(drawn, EvalContext())
     lam = torch.full((loss.batch,), float(drawn["lam"]), dtype=torch.float64)
-    ok, _ = _valid(loss, lam, convex_optimum(loss, lam), drawn["r"], "generic")
+    ok, _ = valid_instances(loss, lam, convex_optimum(loss, lam), drawn["r"], "generic")
     return torch.nonzero(ok).squeeze(1)
 
 
@@ -134,7 +139,7 @@ def main(argv=None):
 
 
 def _select_main(argv):
-    """python -m strategies.kim_fixtures select OUT IN.json [IN.json ...]"""
+    """python -m lora_claims.theorems.kim2025_fixtures select OUT IN.json [IN.json ...]"""
     out, *inputs = argv
     cands = [f for p in inputs for f in json.loads(Path(p).read_text())["fixtures"]]
     chosen = select(cands)

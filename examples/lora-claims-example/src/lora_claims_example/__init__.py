@@ -1,0 +1,1 @@
+"""A worked lora-claims plugin: the Eckart–Young bound for rank-r LoRA updates, and its control."""

@@ -1,0 +1,381 @@
+"""The one evaluation path: runs a claim under a profile with Hypothesis and decides its verdict.
+
+``pytest checks/``, ``lora-claims falsify`` and the report all go through ``falsify_claim``.
+A failing example is shrunk by Hypothesis, then re-verified in float64 on the CPU with tighter solver
+tolerances (``EvalContext.tightened``) before it is called a counterexample; one that does not reproduce is a
+numerical artefact (inconclusive, with both evaluations).  A failure Hypothesis cannot replay (flaky)
+is inconclusive too, with its two evaluations.  Every example runs under a per-example time limit;
+one that runs past it is ``inconclusive (timeout)`` and the search goes on.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+from hypothesis import HealthCheck, event, given, seed as hseed, settings, target
+from hypothesis.errors import Flaky
+
+from .theorems.claim import Claim, Evidence, NumericalFailure, Verdict, MAX_INCONCLUSIVE_FRACTION
+from .gpus import cuda_for_worker, worker_index
+from .jsonable import jsonable
+from .limits import ExampleTimeout, time_limit
+from .theorems.context import EvalContext, SolveMemo
+from .observe import observing
+from .profiles import Profile
+
+
+
+@dataclass
+class ClaimOutcome:
+    claim: Claim
+    verdict: Verdict
+    examples: int = 0
+    passed: int = 0
+    failed: int = 0
+    inconclusive: int = 0
+    vacuous: int = 0                       # examples where the claim's premise did not arise
+    worst_margin: float | None = None
+    closest: dict | None = None            # {"drawn", "margin", "measured"} of the worst example
+    counterexample: dict | None = None     # shrunk drawn values, evidence, reproduction data
+    artefact: dict | None = None           # a failure that did not re-verify: both evaluations
+    flaky: dict | None = None              # a failure Hypothesis could not replay: both evaluations
+    reasons: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    note: str = ""
+    budget_spent: bool = False             # the search stopped because the claim's budget ran out
+
+    @property
+    def ok(self) -> bool:
+        """Did the suite get what it expects? Theorems must not be falsified; controls must be."""
+        if self.verdict is Verdict.SKIPPED:
+            return True
+        if self.claim.is_control:
+            return self.verdict is Verdict.FALSIFIED
+        return self.verdict is not Verdict.FALSIFIED
+
+    def summary(self) -> dict:
+        c = self.claim
+        return {"id": c.id, "paper": c.paper, "theorem": c.theorem, "kind": c.kind,
+                "provenance": c.provenance, "verdict": self.verdict.value, "examples": self.examples,
+                "passed": self.passed, "failed": self.failed, "inconclusive": self.inconclusive,
+                "vacuous": self.vacuous, "budget_spent": self.budget_spent,
+                "worst_margin": self.worst_margin, "seconds": round(self.seconds, 3),
+                "ok": self.ok, "note": self.note,
+                "reasons": dict(self.reasons), "closest": self.closest,
+                "counterexample": self.counterexample, "artefact": self.artefact, "flaky": self.flaky}
+
+
+class _OutOfBudget(BaseException):
+    """Stops a Hypothesis run at once when the claim's budget is spent (not a test failure)."""
+
+
+class _Counterexample(Exception):
+    """Raised inside the Hypothesis test body to report a failing example (Hypothesis then shrinks it)."""
+
+    def __init__(self, drawn: dict, evidence: Evidence):
+        super().__init__(f"margin {evidence.margin:.3g} at {json.dumps(drawn, sort_keys=True)}")
+        self.drawn, self.evidence = drawn, evidence
+
+
+@contextlib.contextmanager
+def source_independent_draws():
+    """Hypothesis (>= 6.131) mixes constants it finds in the *local* source files loaded in the process
+    (not site-packages) into its draws, so the same seed would draw differently from an editable checkout,
+    a wheel install, or with a user's --claims module loaded.  The suite promises the same examples for
+    the same profile and seed, so those local constants are switched off during a claim's search
+    (Hypothesis's global constants stay).  Internal to Hypothesis: where the hook is absent it is a no-op."""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:                                  # pragma: no cover
+        yield
+        return
+    hook = getattr(providers, "_get_local_constants", None)
+    if hook is None or not hasattr(providers, "Constants"):
+        yield
+        return
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if cache is not None:
+        cache.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = hook
+        if cache is not None:
+            cache.cache.clear()
+
+
+def evaluate_safely(claim: Claim, drawn: dict, ctx: EvalContext,
+                    timeout: float | None = None) -> tuple[Evidence, float]:
+    """Evaluate once; numerical breakdowns and timeouts become inconclusive evidence, never passes."""
+    t0 = time.perf_counter()
+    try:
+        with time_limit(timeout), torch.no_grad():
+            ev = claim.evaluate(drawn, ctx)
+    except ExampleTimeout as exc:
+        ev = Evidence.inconclusive(f"timeout: {exc}")
+    except (NumericalFailure, torch.linalg.LinAlgError, FloatingPointError) as exc:
+        ev = Evidence.inconclusive(f"{type(exc).__name__}: {exc}")
+    return ev, time.perf_counter() - t0
+
+
+def _evaluation(ev: Evidence, ctx: EvalContext) -> dict:
+    """One evaluation as plain JSON (for artefact and flaky records)."""
+    return {"device": str(ctx.device), "dtype": ctx.dtype_name, "status": ev.status,
+            "margin": ev.margin, "binding": ev.binding, "reason": ev.why, "measured": jsonable(ev.measured)}
+
+
+def make_deterministic(device: torch.device) -> None:
+    """Ask torch for deterministic kernels where it has them (CUDA: cuBLAS workspace, no atomics)."""
+    if torch.device(device).type == "cuda":
+        import os
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' (CUDA when present), 'cpu' or 'cuda'.  Inside a pytest-xdist worker, CUDA means that
+    worker's own GPU (gw<i> -> cuda:<i mod visible GPUs>, lora_claims/gpus.py)."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda requested but CUDA is not available")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {name!r} (auto, cpu or cuda)")
+    if name == "cuda":
+        dev = cuda_for_worker(worker_index())
+        if dev.index is not None:
+            torch.cuda.set_device(dev)
+        return dev
+    return torch.device(name)
+
+
+def decide(out: ClaimOutcome, failure_reverified: bool | None) -> tuple[Verdict, str]:
+    """The verdict from the counts alone (pure).  ``failure_reverified``: None when no failure was
+    found, else whether the shrunk failure reproduced in the float64 re-verification."""
+    if failure_reverified is True:
+        return Verdict.FALSIFIED, out.note
+    if failure_reverified is False:
+        return Verdict.INCONCLUSIVE, ("numerical artefact: the failure did not reproduce in float64 on the CPU "
+                                      "with tighter tolerances")
+    if out.verdict is Verdict.INCONCLUSIVE:         # decided during the search (flaky)
+        return out.verdict, out.note
+    conclusive = out.passed + out.failed
+    if conclusive == 0:
+        return Verdict.INCONCLUSIVE, "no conclusive example" + (" (the premise never arose)" if out.vacuous else "")
+    if out.inconclusive > MAX_INCONCLUSIVE_FRACTION * (out.examples - out.vacuous):
+        return Verdict.INCONCLUSIVE, f"{out.inconclusive} of {out.examples} examples inconclusive"
+    return Verdict.HELD, out.note
+
+
+class ClaimSearch:
+    """One claim's search: curated examples, then independently seeded Hypothesis runs, then the
+    re-verification of a failure and the verdict (:func:`decide`).  Owns the evaluation context."""
+
+    def __init__(self, claim: Claim, profile: Profile, device, dtype, seed: int, budget: float | None,
+                 recorder, database, progress, timeout: float | None, observe_dir, solves: SolveMemo | None = None):
+        self.claim, self.profile, self.seed = claim, profile, seed
+        self.ctx = EvalContext(torch.device(device), dtype, solves=SolveMemo() if solves is None else solves)
+        self.recorder, self.database, self.progress = recorder, database, progress
+        self.timeout = profile.example_timeout if timeout is None else timeout
+        self.observe_dir = observe_dir
+        self.out = ClaimOutcome(claim, Verdict.HELD)
+        self.t_start = time.perf_counter()
+        self.deadline = None if budget is None else self.t_start + budget
+        self.failing = False                 # Hypothesis is shrinking a failure: do not stop for budget
+        self.first_fail: tuple[dict, Evidence] | None = None
+
+    # -- bookkeeping of one evaluated example
+    def observe(self, drawn: dict, ev: Evidence, secs: float, origin: str) -> None:
+        out = self.out
+        out.examples += 1
+        st = ev.status
+        if st == "pass":
+            out.passed += 1
+        elif st == "fail":
+            out.failed += 1
+        elif st == "vacuous":
+            out.vacuous += 1
+            out.reasons["vacuous: " + (ev.why or "")[:70]] += 1
+        else:
+            out.inconclusive += 1
+            out.reasons[(ev.why or "inconclusive").split(":")[0][:80]] += 1
+        row = None
+        if self.recorder is not None:
+            row = self.recorder(claim=self.claim, drawn=drawn, evidence=ev, seconds=secs,
+                                device=str(self.ctx.device), dtype=self.ctx.dtype_name, origin=origin)
+        if st in ("pass", "fail") and (out.worst_margin is None or ev.margin < out.worst_margin):
+            out.worst_margin = ev.margin
+            out.closest = {"drawn": drawn, "margin": ev.margin, "binding": ev.binding,
+                           "measured": jsonable(ev.measured), "example_id": row}
+        if self.progress is not None:
+            self.progress(out)
+
+    def run_one(self, drawn: dict, origin: str) -> Evidence:
+        ev, secs = evaluate_safely(self.claim, drawn, self.ctx, self.timeout)
+        self.observe(drawn, ev, secs, origin)
+        return ev
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.perf_counter() > self.deadline
+
+    # -- the phases
+    def replay_curated(self) -> tuple[dict, Evidence] | None:
+        for drawn in self.claim.examples:
+            ev = self.run_one(dict(drawn), "curated")
+            if ev.status == "fail":
+                return dict(drawn), ev
+        return None
+
+    def hypothesis_run(self, k: int, strategy) -> tuple[str, tuple[dict, Evidence] | None]:
+        """One seeded Hypothesis run: ('done' | 'budget' | 'flaky', None) or ('failure', (drawn, ev))."""
+        per_run = max(1, math.ceil(self.profile.max_examples / self.profile.runs))
+
+        def check(drawn):
+            if not self.failing and self.out_of_time():
+                raise _OutOfBudget()
+            ev = self.run_one(drawn, "search")
+            for e in ev.events:
+                event(e)
+            if ev.status in ("pass", "fail"):
+                target(-ev.margin, label="negative margin")
+            if ev.status == "fail":
+                self.failing = True
+                if self.first_fail is None:
+                    self.first_fail = (drawn, ev)
+                raise _Counterexample(drawn, ev)
+
+        check.__name__ = check.__qualname__ = self.claim.id.replace(".", "_")
+        body = settings(max_examples=per_run, deadline=None, database=self.database, phases=self.profile.phases,
+                        derandomize=False, report_multiple_bugs=False, print_blob=False,
+                        suppress_health_check=list(HealthCheck))(hseed(self.seed * 1000 + k)(given(strategy)(check)))
+        body._hypothesis_internal_database_key = self.claim.id.encode()   # one database entry per claim
+        try:
+            with observing(self.observe_dir, self.claim.id), source_independent_draws():
+                body()
+        except _OutOfBudget:
+            return "budget", None
+        except _Counterexample as ce:
+            return "failure", (ce.drawn, ce.evidence)
+        except Flaky as exc:
+            self.record_flaky(exc)
+            return "flaky", None
+        except Exception as exc:  # Hypothesis' own errors (e.g. Unsatisfiable after a budget stop)
+            if type(exc).__name__ == "Unsatisfiable":
+                return "done", None
+            raise
+        return "done", None
+
+    def record_flaky(self, exc: Exception) -> None:
+        out = self.out
+        out.reasons["flaky: " + type(exc).__name__] += 1
+        out.note = "flaky: a failure did not replay: " + str(exc).splitlines()[0]
+        out.verdict = Verdict.INCONCLUSIVE
+        if self.first_fail is not None:
+            drawn, first = self.first_fail
+            again, _ = evaluate_safely(self.claim, drawn, self.ctx, self.timeout)
+            out.flaky = {"drawn": drawn, "first": _evaluation(first, self.ctx),
+                         "second": _evaluation(again, self.ctx)}
+
+    def reverify(self, drawn: dict, ev: Evidence, hypothesis_seed: int | None) -> bool:
+        """Re-run a failure in float64 on the CPU with tight tolerances; record what it showed."""
+        rctx = self.ctx.tightened()
+        confirm, secs = evaluate_safely(self.claim, drawn, rctx, self.timeout)
+        if self.recorder is not None:          # recorded beside the examples, not counted as one
+            self.recorder(claim=self.claim, drawn=drawn, evidence=confirm, seconds=secs, device=str(rctx.device),
+                          dtype=rctx.dtype_name, origin="reverify")
+        record = {"claim": self.claim.id, "drawn": drawn, "margin": ev.margin, "binding": ev.binding,
+                  "measured": jsonable(ev.measured), "seed": self.seed, "hypothesis_seed": hypothesis_seed,
+                  "origin": "curated" if hypothesis_seed is None else "search", "device": str(self.ctx.device),
+                  "dtype": self.ctx.dtype_name, "versions": versions(), "source": self.claim.source,
+                  "reverified": _evaluation(confirm, rctx)}
+        if confirm.status == "fail":
+            self.out.counterexample = record
+            return True
+        self.out.reasons["numerical artefact"] += 1
+        self.out.artefact = {"claim": self.claim.id, "drawn": drawn, "seed": self.seed,
+                             "search": _evaluation(ev, self.ctx), "reverified": record["reverified"]}
+        return False
+
+    def run(self) -> ClaimOutcome:
+        out = self.out
+        why = self.claim.missing()
+        if why is not None:
+            out.verdict, out.note = Verdict.SKIPPED, why
+            return out
+        failure, failure_seed = self.replay_curated(), None
+        strategy = self.claim.strategy(self.profile)
+        for k in range(self.profile.runs):
+            if failure is not None or self.out_of_time():
+                break
+            status, found = self.hypothesis_run(k, strategy)
+            if status == "budget":
+                out.budget_spent = True
+                break
+            if status == "flaky":
+                break
+            if status == "failure":
+                failure, failure_seed = found, self.seed * 1000 + k
+        reverified = None if failure is None else self.reverify(*failure, failure_seed)
+        out.verdict, out.note = decide(out, reverified)
+        out.seconds = time.perf_counter() - self.t_start
+        return out
+
+
+def falsify_claim(claim: Claim, profile: Profile, device: torch.device | str = "cpu",
+                  dtype=torch.float64, seed: int = 0, budget: float | None = None,
+                  recorder: Callable[..., Any] | None = None, database=None,
+                  progress: Callable[[ClaimOutcome], None] | None = None,
+                  timeout: float | None = None, observe_dir=None, solves: SolveMemo | None = None) -> ClaimOutcome:
+    """Search for a counterexample to ``claim``; returns its outcome (verdict, worst margin...).
+
+    ``budget``: seconds for this claim; ``timeout``: per-example limit (default: the profile's);
+    ``database``: a Hypothesis example database (failures are replayed first next time);
+    ``observe_dir``: folder for Hypothesis's observability JSONL; ``solves``: the campaign's solve memo
+    (shared by claims that evaluate the same instances; a fresh one when None).
+    """
+    return ClaimSearch(claim, profile, device, dtype, seed, budget, recorder, database, progress,
+                       timeout, observe_dir, solves).run()
+
+
+def versions() -> dict:
+    """Library versions, Python, platform and the source commit (when run from a git checkout)."""
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict:
+    import platform
+    import subprocess
+    from pathlib import Path
+
+    import hypothesis
+    import numpy
+    import scipy
+    v = {"lora-claims": _own_version(), "torch": torch.__version__, "hypothesis": hypothesis.__version__,
+         "numpy": numpy.__version__, "scipy": scipy.__version__, "python": platform.python_version(),
+         "platform": platform.platform()}
+    try:
+        root = Path(__file__).resolve().parent.parent
+        v["commit"] = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                                     capture_output=True, text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        v["commit"] = None
+    return v
+
+
+def _own_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("lora-claims")
+    except PackageNotFoundError:
+        return "unknown"
