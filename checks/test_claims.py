@@ -19,11 +19,14 @@ def test_claim(claim, claims_profile, claims_device, claims_seed, claims_store):
         pytest.skip(f"{claim.id}: {why}")
     store, run_id, extras = claims_store
     out, summary = run_and_record(claim, claims_profile, claims_device, claims_seed, store, run_id, **extras)
-    detail = json.dumps({k: summary[k] for k in ("verdict", "examples", "inconclusive", "worst_margin",
+    detail = json.dumps({k: summary[k] for k in ("verdict", "examples", "conclusive", "inconclusive", "worst_margin",
                                                  "note", "reasons", "counterexample")}, indent=1, default=str)
+    if summary["error"]:
+        pytest.fail(f"{claim.id}: the claim's code raised ({summary['error']['where']}):\n{summary['error']['traceback']}")
     if claim.is_control:
         assert out.verdict is Verdict.FALSIFIED, f"control {claim.id} was not falsified: the harness lacks power\n{detail}"
         assert out.counterexample is not None
     else:
         assert out.verdict is not Verdict.FALSIFIED, f"{claim.id} FALSIFIED\n{detail}"
-        assert out.verdict is Verdict.HELD, f"{claim.id} inconclusive under profile {claims_profile.name}\n{detail}"
+        assert out.verdict is Verdict.HELD, f"{claim.id} {out.verdict.value} under profile {claims_profile.name}\n{detail}"
+        assert out.conclusive >= claims_profile.min_conclusive or out.exhausted, detail

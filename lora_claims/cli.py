@@ -1,8 +1,9 @@
 """The ``lora-claims`` command line (DESIGN.md, "CLI contract").
 
-exit 0: every theorem/lemma held or inconclusive and every control falsified
-exit 1: a theorem/lemma falsified, or a control that was not falsified
+exit 0: every theorem/lemma held and every control falsified (skipped claims aside)
+exit 1: a theorem/lemma falsified, or a control searched to its minimum and not falsified
 exit 2: bad usage or bad input (unknown claim, bad profile, unreadable store, bad file)
+exit 3: nothing falsified, but some claim inconclusive, under-searched or in error
 """
 from __future__ import annotations
 
@@ -27,10 +28,13 @@ from .gpus import deal
 from .jsonable import jsonable
 from .profiles import PROFILES, UnknownProfile, get_profile
 from .runner import Interrupted, campaign, example_database, observed_dir, request_stop, reset_stop
-from .search import evaluate_safely, make_deterministic, resolve_device, versions
+from .search import evaluate_safely, exit_code, make_deterministic, resolve_device, versions
 from .store import DEFAULT_PATH, Store, StoreError
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNDECIDED = 0, 1, 2, 3
+EXIT_CODES = ("exit codes: 0 every theorem/lemma held and every control falsified; 1 a theorem/lemma falsified "
+              "or a control not falsified; 2 bad usage or input; 3 nothing falsified but some claim inconclusive, "
+              "under-searched or in error")
 
 
 class UsageError(Exception):
@@ -49,13 +53,14 @@ CLAIMS_HELP = ("also load the claims declared in MODULE_OR_FILE (a module name o
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="lora-claims", description="Falsifiable claims from LoRA-training theory.")
+    p = _Parser(prog="lora-claims", description="Falsifiable claims from LoRA-training theory.", epilog=EXIT_CODES)
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     common = _Parser(add_help=False)
     common.add_argument("--claims", action="append", default=[], metavar="MODULE_OR_FILE", help=CLAIMS_HELP)
     ls = sub.add_parser("list", help="list every registered claim", parents=[common])
     ls.add_argument("--json", action="store_true")
-    fa = sub.add_parser("falsify", help="search for counterexamples (the main job)", parents=[common])
+    fa = sub.add_parser("falsify", help="search for counterexamples (the main job)", parents=[common],
+                        epilog=EXIT_CODES)
     fa.add_argument("patterns", nargs="*", metavar="PATTERN", help="glob on claim ids, e.g. 'jang2024.*'")
     fa.add_argument("--profile", default=None, help=f"one of {', '.join(PROFILES)} (default: ci or $LORA_CLAIMS_PROFILE)")
     fa.add_argument("--budget", default=None, help="time budget in seconds shared by the selected claims")
@@ -157,14 +162,18 @@ class Progress:
         self.examples += s["examples"]
         if self.tty:
             self.stream.write("\r\033[K")
-        mark = "ok " if s["ok"] else "BAD"
+        mark = {"as expected": "ok ", "skipped": "ok ", "undecided": "?? "}.get(s["expectation"], "BAD")
         wm = "-" if s["worst_margin"] is None else f"{s['worst_margin']:.3g}"
         if s["verdict"] == "skipped":
             self.stream.write(f"{mark} [{self.done}/{self.total}] {s['id']:<{self.width}} skipped      "
                               f"{s.get('note', '')}\n")
         else:
+            extra = ""
+            if s["verdict"] in ("inconclusive", "error") or s.get("budget_spent"):
+                extra = f"  -- {s['note']}"
             self.stream.write(f"{mark} [{self.done}/{self.total}] {s['id']:<{self.width}} {s['verdict']:<12} "
-                              f"{s['examples']:>4} ex  worst margin {wm:>10}  {s['seconds']:.1f}s  ({self._left()})\n")
+                              f"{s['examples']:>4} ex ({s['conclusive']} conclusive)  worst margin {wm:>10}  "
+                              f"{s['seconds']:.1f}s  ({self._left()}){extra}\n")
         self.stream.flush()
 
 
@@ -209,7 +218,7 @@ def _falsify_in_workers(args, profile, selected, device) -> int:
     for p in procs:
         out, _ = p.communicate()
         codes.append(p.returncode)
-        if p.returncode in (EXIT_OK, EXIT_FAIL):
+        if p.returncode in (EXIT_OK, EXIT_FAIL, EXIT_UNDECIDED):
             summaries += json.loads(out)["claims"]
     order = {c.id: k for k, c in enumerate(selected)}
     summaries.sort(key=lambda s: order[s["id"]])
@@ -220,12 +229,12 @@ def _falsify_in_workers(args, profile, selected, device) -> int:
     else:
         print(f"{len(summaries)} claims in {len(parts)} workers, {sum(s['examples'] for s in summaries)} examples; "
               f"results in {args.results}")
-        bad = [s["id"] for s in summaries if not s["ok"]]
-        if bad:
-            print("NOT AS EXPECTED: " + ", ".join(bad))
-    if any(c not in (EXIT_OK, EXIT_FAIL) for c in codes):
+        _print_verdict_totals(summaries)
+    if any(c not in (EXIT_OK, EXIT_FAIL, EXIT_UNDECIDED) for c in codes):
         return max(codes)
-    return EXIT_OK if all(s["ok"] for s in summaries) and len(summaries) == len(selected) else EXIT_FAIL
+    if len(summaries) != len(selected):
+        return EXIT_FAIL
+    return exit_code(summaries)
 
 
 def cmd_falsify(args) -> int:
@@ -262,7 +271,6 @@ def cmd_falsify(args) -> int:
     if args.json:
         print(json.dumps(jsonable(doc), indent=2))
     else:
-        bad = [s["id"] for s in summaries if not s["ok"]]
         print(f"{len(summaries)} claims, {sum(s['examples'] for s in summaries)} examples, "
               f"{time.perf_counter() - t0:.1f}s; results in {args.results} (run {run_id})")
         for s in summaries:
@@ -270,9 +278,22 @@ def cmd_falsify(args) -> int:
                 print(f"  {s['id']}: counterexample -> {s['counterexample']['command']}")
             elif s.get("artefact"):
                 print(f"  {s['id']}: numerical artefact (a failure that did not re-verify in float64 on the CPU)")
-        if bad:
-            print("NOT AS EXPECTED: " + ", ".join(bad))
-    return EXIT_OK if all(s["ok"] for s in summaries) else EXIT_FAIL
+        _print_verdict_totals(summaries)
+    return exit_code(summaries)
+
+
+def _print_verdict_totals(summaries: list[dict]) -> None:
+    """The totals line and what needs a look (the same wording as the report's badge)."""
+    thm = [s for s in summaries if s["kind"] != "control" and s["verdict"] != "skipped"]
+    ctl = [s for s in summaries if s["kind"] == "control" and s["verdict"] != "skipped"]
+    print(f"theorems held {sum(s['verdict'] == 'held' for s in thm)}/{len(thm)} · "
+          f"controls falsified {sum(s['verdict'] == 'falsified' for s in ctl)}/{len(ctl)}")
+    unexpected = [s["id"] for s in summaries if s["expectation"] == "unexpected"]
+    undecided = [f"{s['id']} ({s['verdict']}: {s['note']})" for s in summaries if s["expectation"] == "undecided"]
+    if unexpected:
+        print("NOT AS EXPECTED: " + ", ".join(unexpected))
+    if undecided:
+        print("UNDECIDED (inconclusive, under-searched or error):\n  " + "\n  ".join(undecided))
 
 
 # ---------------------------------------------------------------- report / reproduce
@@ -327,10 +348,9 @@ def cmd_reproduce(args) -> int:
         catalog.load_source(ce["source"])       # the module the counterexample's claim was declared in
     c = catalog.get(ce["claim"])
     device = _device(args.device)
-    try:
-        ev, secs = evaluate_safely(c, ce["drawn"], EvalContext(device, torch.float64))
-    except (KeyError, TypeError, ValueError, IndexError) as exc:  # drawn values that do not fit the claim
-        raise UsageError(f"the drawn values do not fit {c.id}: {type(exc).__name__}: {exc}") from None
+    ev, secs = evaluate_safely(c, ce["drawn"], EvalContext(device, torch.float64))
+    if ev.status == "error":          # drawn values that do not fit the claim (or a bug in it)
+        raise UsageError(f"the drawn values do not fit {c.id}: evaluating them raised {ev.why[len('error: '):]}")
     print(json.dumps(jsonable({"claim": c.id, "kind": c.kind, "drawn": ce["drawn"], "status": ev.status,
                                "margin": ev.margin, "binding": ev.binding, "reason": ev.why,
                                "measured": ev.measured, "seconds": round(secs, 3)}), indent=2))

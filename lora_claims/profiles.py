@@ -22,6 +22,8 @@ class Profile:
     device: str                  # default device ('auto' = CUDA when present)
     scale: dict = field(default_factory=dict)
     example_timeout: float | None = None   # seconds one example may run before it is inconclusive (timeout)
+    min_conclusive: int = 1      # a theorem/lemma is 'held' only after this many conclusive examples
+    cap_factor: int = 4          # to reach min_conclusive a search may run up to cap_factor x max_examples
 
     @property
     def phases(self) -> tuple:
@@ -38,13 +40,16 @@ class Profile:
 PROFILES = {
     "ci": Profile("ci", max_examples=8, runs=1, database=False, target=False, device="cpu",
                   scale={"batch": 4, "inits": 6, "max_dim": 8, "threads": 1,
-                         "dayi_d_max": 256, "dayi_seeds": 32, "dayi_instances": 1, "dayi_exact_d_max": 32}, example_timeout=120),
+                         "dayi_d_max": 256, "dayi_seeds": 32, "dayi_instances": 1, "dayi_exact_d_max": 32}, example_timeout=120,
+                  min_conclusive=3),
     "dev": Profile("dev", max_examples=30, runs=2, database=True, target=True, device="auto",
                    scale={"batch": 16, "inits": 15, "max_dim": 10,
-                          "dayi_d_min": 128, "dayi_d_max": 1024, "dayi_seeds": 64}, example_timeout=300),
+                          "dayi_d_min": 128, "dayi_d_max": 1024, "dayi_seeds": 64}, example_timeout=300,
+                   min_conclusive=10),
     "nightly": Profile("nightly", max_examples=400, runs=8, database=True, target=True, device="auto",
                        scale={"batch": 256, "inits": 60, "max_dim": 12,
-                              "dayi_d_min": 128, "dayi_d_max": 4096, "dayi_seeds": 256}, example_timeout=600),
+                              "dayi_d_min": 128, "dayi_d_max": 4096, "dayi_seeds": 256}, example_timeout=600,
+                       min_conclusive=60),
 }
 
 ENV_VAR = "LORA_CLAIMS_PROFILE"

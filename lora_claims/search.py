@@ -14,6 +14,7 @@ import functools
 import json
 import math
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -22,7 +23,7 @@ import torch
 from hypothesis import HealthCheck, event, given, seed as hseed, settings, target
 from hypothesis.errors import Flaky
 
-from .theorems.claim import Claim, Evidence, NumericalFailure, Verdict, MAX_INCONCLUSIVE_FRACTION
+from .theorems.claim import MAX_INCONCLUSIVE_FRACTION, Claim, Evidence, NumericalFailure, Verdict, violation_rate_bound
 from .gpus import cuda_for_worker, worker_index
 from .jsonable import jsonable
 from .limits import ExampleTimeout, time_limit
@@ -41,39 +42,84 @@ class ClaimOutcome:
     failed: int = 0
     inconclusive: int = 0
     vacuous: int = 0                       # examples where the claim's premise did not arise
+    errors: int = 0                        # examples whose evaluation raised (the first one stops the search)
     worst_margin: float | None = None
     closest: dict | None = None            # {"drawn", "margin", "measured"} of the worst example
     counterexample: dict | None = None     # shrunk drawn values, evidence, reproduction data
     artefact: dict | None = None           # a failure that did not re-verify: both evaluations
     flaky: dict | None = None              # a failure Hypothesis could not replay: both evaluations
+    error: dict | None = None              # {"where", "message", "traceback", "drawn"} when the claim's code raised
     reasons: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     note: str = ""
     budget_spent: bool = False             # the search stopped because the claim's budget ran out
+    exhausted: bool = False                # Hypothesis found no further distinct instances
+    min_conclusive: int = 1
+
+    @property
+    def under_searched(self) -> bool:
+        """Inconclusive because fewer conclusive examples than the profile's minimum were found."""
+        return self.verdict is Verdict.INCONCLUSIVE and self.note.startswith("under-searched")
+
+    @property
+    def conclusive(self) -> int:
+        return self.passed + self.failed
+
+    @property
+    def violation_bound(self) -> float | None:
+        """Upper 95% bound on the violation rate under the claim's strategy ('held' only)."""
+        return violation_rate_bound(self.conclusive) if self.verdict is Verdict.HELD else None
+
+    @property
+    def expectation(self) -> str:
+        """'as expected', 'unexpected' (a falsified theorem/lemma, or a control searched and not falsified),
+        'undecided' (inconclusive, under-searched or in error) or 'skipped'."""
+        v = self.verdict
+        if v is Verdict.SKIPPED:
+            return "skipped"
+        if v in (Verdict.INCONCLUSIVE, Verdict.ERROR):
+            return "undecided"
+        if self.claim.is_control:
+            return "as expected" if v is Verdict.FALSIFIED else "unexpected"
+        return "as expected" if v is Verdict.HELD else "unexpected"
 
     @property
     def ok(self) -> bool:
-        """Did the suite get what it expects? Theorems must not be falsified; controls must be."""
-        if self.verdict is Verdict.SKIPPED:
-            return True
-        if self.claim.is_control:
-            return self.verdict is Verdict.FALSIFIED
-        return self.verdict is not Verdict.FALSIFIED
+        """Did the suite get what it expects? Theorems held, controls falsified (skipped claims too)."""
+        return self.expectation in ("as expected", "skipped")
 
     def summary(self) -> dict:
         c = self.claim
         return {"id": c.id, "paper": c.paper, "theorem": c.theorem, "kind": c.kind,
                 "provenance": c.provenance, "verdict": self.verdict.value, "examples": self.examples,
+                "conclusive": self.conclusive, "min_conclusive": self.min_conclusive,
                 "passed": self.passed, "failed": self.failed, "inconclusive": self.inconclusive,
-                "vacuous": self.vacuous, "budget_spent": self.budget_spent,
+                "vacuous": self.vacuous, "errors": self.errors, "budget_spent": self.budget_spent,
+                "under_searched": self.under_searched, "exhausted": self.exhausted,
+                "violation_bound_95": self.violation_bound,
                 "worst_margin": self.worst_margin, "seconds": round(self.seconds, 3),
-                "ok": self.ok, "note": self.note,
+                "ok": self.ok, "expectation": self.expectation, "note": self.note,
                 "reasons": dict(self.reasons), "closest": self.closest,
-                "counterexample": self.counterexample, "artefact": self.artefact, "flaky": self.flaky}
+                "counterexample": self.counterexample, "artefact": self.artefact, "flaky": self.flaky,
+                "error": self.error}
+
+
+def exit_code(summaries: list[dict]) -> int:
+    """The CLI contract: 1 if anything is unexpected, else 3 if anything is undecided, else 0."""
+    kinds = {s["expectation"] for s in summaries}
+    return 1 if "unexpected" in kinds else 3 if "undecided" in kinds else 0
 
 
 class _OutOfBudget(BaseException):
     """Stops a Hypothesis run at once when the claim's budget is spent (not a test failure)."""
+
+
+class _Enough(BaseException):
+    """Stops a Hypothesis run once the claim has its minimum of conclusive examples (budgeted phase 1)."""
+
+
+class _Errored(BaseException):
+    """The claim's own evaluate raised: stop its search at once (no shrinking of a bug)."""
 
 
 class _Counterexample(Exception):
@@ -120,10 +166,14 @@ def evaluate_safely(claim: Claim, drawn: dict, ctx: EvalContext,
     try:
         with time_limit(timeout), torch.no_grad():
             ev = claim.evaluate(drawn, ctx)
+        if not isinstance(ev, Evidence):
+            raise TypeError(f"evaluate returned {type(ev).__name__}, not Evidence")
     except ExampleTimeout as exc:
         ev = Evidence.inconclusive(f"timeout: {exc}")
     except (NumericalFailure, torch.linalg.LinAlgError, FloatingPointError) as exc:
         ev = Evidence.inconclusive(f"{type(exc).__name__}: {exc}")
+    except Exception as exc:            # the claim's own bug: recorded, never a pass, never a crash
+        ev = Evidence.errored(f"{type(exc).__name__}: {exc}", traceback.format_exc())
     return ev, time.perf_counter() - t0
 
 
@@ -161,7 +211,10 @@ def resolve_device(name: str) -> torch.device:
 
 def decide(out: ClaimOutcome, failure_reverified: bool | None) -> tuple[Verdict, str]:
     """The verdict from the counts alone (pure).  ``failure_reverified``: None when no failure was
-    found, else whether the shrunk failure reproduced in the float64 re-verification."""
+    found, else whether the failure reproduced in the float64 re-verification.  'held' needs the
+    profile's minimum of conclusive examples (or an exhausted strategy), at most 20% inconclusive."""
+    if out.error is not None:
+        return Verdict.ERROR, f"the claim's code raised ({out.error['where']}): {out.error['message']}"
     if failure_reverified is True:
         return Verdict.FALSIFIED, out.note
     if failure_reverified is False:
@@ -169,17 +222,28 @@ def decide(out: ClaimOutcome, failure_reverified: bool | None) -> tuple[Verdict,
                                       "with tighter tolerances")
     if out.verdict is Verdict.INCONCLUSIVE:         # decided during the search (flaky)
         return out.verdict, out.note
-    conclusive = out.passed + out.failed
-    if conclusive == 0:
+    n = out.conclusive
+    if n == 0:
         return Verdict.INCONCLUSIVE, "no conclusive example" + (" (the premise never arose)" if out.vacuous else "")
     if out.inconclusive > MAX_INCONCLUSIVE_FRACTION * (out.examples - out.vacuous):
         return Verdict.INCONCLUSIVE, f"{out.inconclusive} of {out.examples} examples inconclusive"
-    return Verdict.HELD, out.note
+    if n < out.min_conclusive and not out.exhausted:
+        why = f"budget ran out after {out.examples} examples" if out.budget_spent else \
+            f"stopped after {out.examples} examples"
+        return Verdict.INCONCLUSIVE, (f"under-searched: {n} conclusive examples, the profile needs "
+                                      f"{out.min_conclusive} ({why})")
+    note = f"{n} conclusive examples, 0 violations; violation rate < {violation_rate_bound(n):.3g} (95%)"
+    if out.exhausted and n < out.min_conclusive:
+        note += f"; exhaustive: Hypothesis found no further distinct instances (needs {out.min_conclusive} otherwise)"
+    if out.budget_spent:
+        note += f"; budget ran out after {out.examples} examples"
+    return Verdict.HELD, note
 
 
 class ClaimSearch:
-    """One claim's search: curated examples, then independently seeded Hypothesis runs, then the
-    re-verification of a failure and the verdict (:func:`decide`).  Owns the evaluation context."""
+    """One claim's search: curated examples (:meth:`start`), seeded Hypothesis runs (:meth:`search`, callable
+    again to continue, as a budgeted campaign does), then the re-verification of a failure and the verdict
+    (:meth:`finish`, via the pure :func:`decide`).  Owns the evaluation context."""
 
     def __init__(self, claim: Claim, profile: Profile, device, dtype, seed: int, budget: float | None,
                  recorder, database, progress, timeout: float | None, observe_dir, solves: SolveMemo | None = None):
@@ -188,11 +252,21 @@ class ClaimSearch:
         self.recorder, self.database, self.progress = recorder, database, progress
         self.timeout = profile.example_timeout if timeout is None else timeout
         self.observe_dir = observe_dir
-        self.out = ClaimOutcome(claim, Verdict.HELD)
-        self.t_start = time.perf_counter()
-        self.deadline = None if budget is None else self.t_start + budget
-        self.failing = False                 # Hypothesis is shrinking a failure: do not stop for budget
+        self.out = ClaimOutcome(claim, Verdict.HELD, min_conclusive=max(1, int(profile.min_conclusive)))
+        self.budget = budget
+        self.deadline: float | None = None
+        self.enough: int | None = None       # stop runs at this many conclusive examples (phase 1 of a budget)
+        self.failing = False                 # Hypothesis is shrinking a failure
         self.first_fail: tuple[dict, Evidence] | None = None
+        self.last_fail: tuple[dict, Evidence] | None = None
+        self.failure: tuple[dict, Evidence] | None = None
+        self.failure_seed: int | None = None
+        self.next_run = 0
+        self.search_calls = 0                # examples Hypothesis generated, over all runs
+        self.stopped = False                 # nothing more to search (failure, error, flaky, exhausted, cap)
+        self.started = False
+        self.strategy = None
+        self.spent = 0.0
 
     # -- bookkeeping of one evaluated example
     def observe(self, drawn: dict, ev: Evidence, secs: float, origin: str) -> None:
@@ -206,6 +280,8 @@ class ClaimSearch:
         elif st == "vacuous":
             out.vacuous += 1
             out.reasons["vacuous: " + (ev.why or "")[:70]] += 1
+        elif st == "error":
+            out.errors += 1
         else:
             out.inconclusive += 1
             out.reasons[(ev.why or "inconclusive").split(":")[0][:80]] += 1
@@ -217,6 +293,9 @@ class ClaimSearch:
             out.worst_margin = ev.margin
             out.closest = {"drawn": drawn, "margin": ev.margin, "binding": ev.binding,
                            "measured": jsonable(ev.measured), "example_id": row}
+        if st == "error" and out.error is None:
+            out.error = {"where": "evaluate", "message": ev.why, "traceback": ev.error, "drawn": drawn,
+                         "example_id": row}
         if self.progress is not None:
             self.progress(out)
 
@@ -228,22 +307,53 @@ class ClaimSearch:
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.perf_counter() > self.deadline
 
-    # -- the phases
-    def replay_curated(self) -> tuple[dict, Evidence] | None:
-        for drawn in self.claim.examples:
-            ev = self.run_one(dict(drawn), "curated")
-            if ev.status == "fail":
-                return dict(drawn), ev
-        return None
+    def _error(self, where: str, exc: BaseException) -> None:
+        if self.out.error is None:
+            self.out.error = {"where": where, "message": f"{type(exc).__name__}: {exc}",
+                              "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+                              "drawn": None}
+        self.stopped = True
 
-    def hypothesis_run(self, k: int, strategy) -> tuple[str, tuple[dict, Evidence] | None]:
-        """One seeded Hypothesis run: ('done' | 'budget' | 'flaky', None) or ('failure', (drawn, ev))."""
+    # -- the phases
+    def start(self) -> None:
+        """Replay the curated examples; build the strategy (an error there is the claim's error)."""
+        if self.started:
+            return
+        self.started = True
+        t0 = time.perf_counter()
+        try:
+            for drawn in self.claim.examples:
+                ev = self.run_one(dict(drawn), "curated")
+                if ev.status == "error":
+                    self.stopped = True
+                    break
+                if ev.status == "fail":
+                    self.failure, self.stopped = (dict(drawn), ev), True
+                    break
+            if not self.stopped:
+                try:
+                    self.strategy = self.claim.strategy(self.profile)
+                except Exception as exc:
+                    self._error("strategy", exc)
+        finally:
+            self.spent += time.perf_counter() - t0
+
+    def hypothesis_run(self, k: int) -> tuple[str, tuple[dict, Evidence] | None]:
+        """One seeded Hypothesis run: ('done' | 'exhausted' | 'enough' | 'budget' | 'flaky' | 'error', None)
+        or ('failure', (drawn, ev))."""
         per_run = max(1, math.ceil(self.profile.max_examples / self.profile.runs))
+        calls = [0]
 
         def check(drawn):
-            if not self.failing and self.out_of_time():
+            if self.out_of_time():
                 raise _OutOfBudget()
+            if not self.failing and self.enough is not None and self.out.conclusive >= self.enough:
+                raise _Enough()
+            calls[0] += 1
+            self.search_calls += 1
             ev = self.run_one(drawn, "search")
+            if ev.status == "error":
+                raise _Errored()
             for e in ev.events:
                 event(e)
             if ev.status in ("pass", "fail"):
@@ -252,28 +362,72 @@ class ClaimSearch:
                 self.failing = True
                 if self.first_fail is None:
                     self.first_fail = (drawn, ev)
+                self.last_fail = (drawn, ev)
                 raise _Counterexample(drawn, ev)
 
         check.__name__ = check.__qualname__ = self.claim.id.replace(".", "_")
         body = settings(max_examples=per_run, deadline=None, database=self.database, phases=self.profile.phases,
                         derandomize=False, report_multiple_bugs=False, print_blob=False,
-                        suppress_health_check=list(HealthCheck))(hseed(self.seed * 1000 + k)(given(strategy)(check)))
+                        suppress_health_check=list(HealthCheck))(hseed(self.seed * 1000 + k)(given(self.strategy)(check)))
         body._hypothesis_internal_database_key = self.claim.id.encode()   # one database entry per claim
         try:
             with observing(self.observe_dir, self.claim.id), source_independent_draws():
                 body()
         except _OutOfBudget:
+            if self.last_fail is not None:     # the budget ran out while shrinking: keep the smallest so far
+                self.out.note = "not fully shrunk: the budget ran out while shrinking"
+                return "failure", self.last_fail
             return "budget", None
+        except _Enough:
+            return "enough", None
+        except _Errored:
+            return "error", None
         except _Counterexample as ce:
             return "failure", (ce.drawn, ce.evidence)
         except Flaky as exc:
             self.record_flaky(exc)
             return "flaky", None
-        except Exception as exc:  # Hypothesis' own errors (e.g. Unsatisfiable after a budget stop)
+        except Exception as exc:  # Hypothesis' own errors, or the strategy raising while drawing
             if type(exc).__name__ == "Unsatisfiable":
                 return "done", None
-            raise
-        return "done", None
+            self._error("strategy (while drawing)", exc)
+            return "error", None
+        return ("exhausted" if calls[0] < per_run else "done"), None
+
+    def search(self, deadline: float | None = None, enough: int | None = None) -> None:
+        """Seeded Hypothesis runs from the next seed on: the profile's runs, then more while the minimum of
+        conclusive examples is not reached (up to cap_factor x max_examples).  ``enough``: stop once that many
+        examples are conclusive (a budgeted campaign's first pass); ``deadline``: a wall-clock stop."""
+        self.start()
+        self.deadline, self.enough = deadline, enough
+        out, prof = self.out, self.profile
+        cap = max(prof.max_examples, prof.cap_factor * prof.max_examples)
+        planned = prof.runs * max(1, math.ceil(prof.max_examples / prof.runs))   # the profile's runs, full
+        t0 = time.perf_counter()
+        try:
+            while not self.stopped:
+                if enough is not None and out.conclusive >= enough:
+                    return
+                if self.out_of_time():
+                    out.budget_spent = True
+                    return
+                if self.search_calls >= planned and (out.conclusive >= out.min_conclusive or out.examples >= cap):
+                    self.stopped = True
+                    return
+                k = self.next_run
+                self.next_run += 1
+                status, found = self.hypothesis_run(k)
+                if status == "budget":
+                    out.budget_spent = True
+                    return
+                if status in ("flaky", "error"):
+                    self.stopped = True
+                elif status == "exhausted":
+                    out.exhausted, self.stopped = True, True
+                elif status == "failure":
+                    self.failure, self.failure_seed, self.stopped = found, self.seed * 1000 + k, True
+        finally:
+            self.spent += time.perf_counter() - t0
 
     def record_flaky(self, exc: Exception) -> None:
         out = self.out
@@ -286,13 +440,18 @@ class ClaimSearch:
             out.flaky = {"drawn": drawn, "first": _evaluation(first, self.ctx),
                          "second": _evaluation(again, self.ctx)}
 
-    def reverify(self, drawn: dict, ev: Evidence, hypothesis_seed: int | None) -> bool:
-        """Re-run a failure in float64 on the CPU with tight tolerances; record what it showed."""
+    def reverify(self, drawn: dict, ev: Evidence, hypothesis_seed: int | None) -> bool | None:
+        """Re-run a failure in float64 on the CPU with tight tolerances; record what it showed.
+        None when the re-verification itself raised (the claim's error)."""
         rctx = self.ctx.tightened()
         confirm, secs = evaluate_safely(self.claim, drawn, rctx, self.timeout)
         if self.recorder is not None:          # recorded beside the examples, not counted as one
             self.recorder(claim=self.claim, drawn=drawn, evidence=confirm, seconds=secs, device=str(rctx.device),
                           dtype=rctx.dtype_name, origin="reverify")
+        if confirm.status == "error":
+            self.out.error = {"where": "re-verification", "message": confirm.why, "traceback": confirm.error,
+                              "drawn": drawn}
+            return None
         record = {"claim": self.claim.id, "drawn": drawn, "margin": ev.margin, "binding": ev.binding,
                   "measured": jsonable(ev.measured), "seed": self.seed, "hypothesis_seed": hypothesis_seed,
                   "origin": "curated" if hypothesis_seed is None else "search", "device": str(self.ctx.device),
@@ -306,29 +465,30 @@ class ClaimSearch:
                              "search": _evaluation(ev, self.ctx), "reverified": record["reverified"]}
         return False
 
-    def run(self) -> ClaimOutcome:
+    def finish(self) -> ClaimOutcome:
         out = self.out
-        why = self.claim.missing()
-        if why is not None:
-            out.verdict, out.note = Verdict.SKIPPED, why
-            return out
-        failure, failure_seed = self.replay_curated(), None
-        strategy = self.claim.strategy(self.profile)
-        for k in range(self.profile.runs):
-            if failure is not None or self.out_of_time():
-                break
-            status, found = self.hypothesis_run(k, strategy)
-            if status == "budget":
-                out.budget_spent = True
-                break
-            if status == "flaky":
-                break
-            if status == "failure":
-                failure, failure_seed = found, self.seed * 1000 + k
-        reverified = None if failure is None else self.reverify(*failure, failure_seed)
+        t0 = time.perf_counter()
+        reverified = None
+        if self.failure is not None and out.error is None:
+            reverified = self.reverify(*self.failure, self.failure_seed)
         out.verdict, out.note = decide(out, reverified)
-        out.seconds = time.perf_counter() - self.t_start
+        self.spent += time.perf_counter() - t0
+        out.seconds = self.spent
         return out
+
+    def skipped(self) -> ClaimOutcome | None:
+        why = self.claim.missing()
+        if why is None:
+            return None
+        self.out.verdict, self.out.note = Verdict.SKIPPED, why
+        return self.out
+
+    def run(self) -> ClaimOutcome:
+        """The whole search in one go (``budget`` seconds, if given, from now)."""
+        if (skip := self.skipped()) is not None:
+            return skip
+        self.search(None if self.budget is None else time.perf_counter() + self.budget)
+        return self.finish()
 
 
 def falsify_claim(claim: Claim, profile: Profile, device: torch.device | str = "cpu",

@@ -85,8 +85,17 @@ def _runs(store, results: list[dict]) -> list[dict]:
                      "controls_missed": sum(1 for r in rs if r["kind"] == "control"
                                             and r["verdict"] not in ("falsified", "skipped")),
                      "skipped": sum(1 for r in rs if r["verdict"] == "skipped"),
-                     "unexpected": sum(1 for r in rs if not r["ok"])})
+                     "unexpected": sum(1 for r in rs if _expectation(r) == "unexpected")})
     return rows
+
+
+def _expectation(result: dict) -> str:
+    """As recorded (ClaimOutcome.expectation); older records carry only 'ok'."""
+    if "expectation" in result:
+        return result["expectation"]
+    if result["verdict"] == "skipped":
+        return "skipped"
+    return "as expected" if result["ok"] else "unexpected"
 
 
 def build_report(store, claims, output) -> Path:
@@ -115,7 +124,13 @@ def build_report(store, claims, output) -> Path:
             for cid, meta in metas.items()]
     runs = _runs(store, results)
     verdicts = Counter(r["result"]["verdict"] if r["result"] else "not run" for r in rows)
-    unexpected = [r["claim"]["id"] for r in rows if r["result"] and not r["result"]["ok"]]
+    unexpected = [r["claim"]["id"] for r in rows if r["result"] and _expectation(r["result"]) == "unexpected"]
+    undecided = [r["claim"]["id"] for r in rows if r["result"] and _expectation(r["result"]) == "undecided"]
+    latest_rows = [r["result"] for r in rows if r["result"] and r["result"]["verdict"] != "skipped"]
+    totals = {"theorems": sum(r["kind"] != "control" for r in latest_rows),
+              "held": sum(r["kind"] != "control" and r["verdict"] == "held" for r in latest_rows),
+              "controls": sum(r["kind"] == "control" for r in latest_rows),
+              "falsified": sum(r["kind"] == "control" and r["verdict"] == "falsified" for r in latest_rows)}
     # package data, read through the package (a wheel ships it); a missing template is a loud error
     env = Environment(loader=PackageLoader("lora_claims.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
@@ -126,6 +141,7 @@ def build_report(store, claims, output) -> Path:
     env.filters["sortkey"] = lambda x: "" if x is None else x
     html = env.get_template("report.html.j2").render(
         rows=rows, runs=runs, provenances=PROVENANCES, verdicts=dict(verdicts), unexpected=unexpected,
+        undecided=undecided, totals=totals,
         papers=list(dict.fromkeys(r["claim"]["id"].split(".")[0] for r in rows)),
         generated=_when(datetime.datetime.now(datetime.timezone.utc).timestamp()), store=results_path)
     out = Path(output)

@@ -148,7 +148,7 @@ def test_planted_float_artefact_is_reported_as_artefact_by_the_cli(tmp_path, reg
             id="toyart.c", kind="theorem")
     register_toy(c)
     rc, out, err = cli("falsify", "toyart.c", "--json", "--results", tmp_path / "s.sqlite")
-    assert rc == 0, err                                          # an artefact is not a falsified theorem
+    assert rc == 3, err                                 # an artefact is not a falsified theorem: undecided
     s = json.loads(out)["claims"][0]
     assert s["verdict"] == "inconclusive" and s["counterexample"] is None
     assert s["artefact"]["search"]["margin"] == -0.5 and s["artefact"]["reverified"]["status"] == "pass"

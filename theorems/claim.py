@@ -27,12 +27,23 @@ PROVENANCES = {
 
 # a claim's verdict is 'held' only if at most this fraction of its examples were inconclusive
 MAX_INCONCLUSIVE_FRACTION = 0.2
+# the level of the upper confidence bound on the violation rate a 'held' verdict reports
+BOUND_LEVEL = 0.95
+
+
+def violation_rate_bound(n: int, level: float = BOUND_LEVEL) -> float:
+    """Exact one-sided upper ``level`` bound on the violation rate after n conclusive examples with no
+    violation (Clopper-Pearson with 0 successes: 1 - (1 - level)^(1/n); the 'rule of three' ~ 3/n)."""
+    if n <= 0:
+        return 1.0
+    return 1.0 - (1.0 - level) ** (1.0 / n)
 
 
 class Verdict(str, Enum):
     HELD = "held"
     FALSIFIED = "falsified"
-    INCONCLUSIVE = "inconclusive"
+    INCONCLUSIVE = "inconclusive"    # could not decide: under-searched, numerical trouble, artefact, flaky
+    ERROR = "error"                  # the claim's own code (strategy or evaluate) raised: a bug to look at
     SKIPPED = "skipped"              # an optional dependency the claim requires is not installed
 
 
@@ -55,10 +66,14 @@ class Evidence:
     binding: str | None = None          # which condition set the margin
     events: list[str] = field(default_factory=list)
     vacuous: bool = False               # the claim's premise did not arise (nothing to check)
+    error: str | None = None            # the claim's own code raised: its traceback
 
     @property
     def status(self) -> str:
-        """'pass', 'fail', 'inconclusive' (numerics could not decide) or 'vacuous' (premise absent)."""
+        """'pass', 'fail', 'inconclusive' (numerics could not decide), 'vacuous' (premise absent) or
+        'error' (the claim's code raised)."""
+        if self.error is not None:
+            return "error"
         if self.vacuous:
             return "vacuous"
         if self.reason is not None or not math.isfinite(self.margin):
@@ -76,6 +91,11 @@ class Evidence:
     @classmethod
     def inconclusive(cls, reason: str, measured: dict | None = None, **kw) -> "Evidence":
         return cls(math.nan, dict(measured or {}), reason=reason, **kw)
+
+    @classmethod
+    def errored(cls, reason: str, traceback_text: str) -> "Evidence":
+        """The claim's strategy or evaluate raised an unexpected exception (a bug, not a verdict)."""
+        return cls(math.nan, {}, reason=f"error: {reason}", error=traceback_text)
 
     @classmethod
     def vacuously(cls, reason: str, measured: dict | None = None, **kw) -> "Evidence":
