@@ -71,7 +71,7 @@ python -m venv "$WORK/minvenv"
 M="$WORK/minvenv/bin"
 "$M/python" -m pip install $PIP torch==2.13.0
 "$M/python" -m pip install $PIP "$WHEEL" "hypothesis==6.137.0" "numpy==1.24.4" "scipy==1.10.1" "jinja2==3.1.0" \
-    "matplotlib==3.7.0" "torchdiffeq==0.2.3"
+    "matplotlib==3.7.0" "torchdiffeq==0.2.3" "cma==4.0.0"
 "$M/python" -m pip install $PIP --no-deps "$SRC/examples/lora-claims-example"
 "$M/python" -c "import hypothesis, numpy, scipy, jinja2, matplotlib; print('minimum versions:', hypothesis.__version__, numpy.__version__, scipy.__version__, jinja2.__version__, matplotlib.__version__)"
 cd "$WORK/outside"

@@ -24,6 +24,7 @@ class Profile:
     example_timeout: float | None = None   # seconds one example may run before it is inconclusive (timeout)
     min_conclusive: int = 1      # a theorem/lemma is 'held' only after this many conclusive examples
     cap_factor: int = 4          # to reach min_conclusive a search may run up to cap_factor x max_examples
+    optimiser_evals: int = 0     # CMA-ES candidates after the random search (lora_claims/optimise.py); 0: off
 
     @property
     def phases(self) -> tuple:
@@ -45,11 +46,11 @@ PROFILES = {
     "dev": Profile("dev", max_examples=30, runs=2, database=True, target=True, device="auto",
                    scale={"batch": 16, "inits": 15, "max_dim": 10,
                           "dayi_d_min": 128, "dayi_d_max": 1024, "dayi_seeds": 64}, example_timeout=300,
-                   min_conclusive=10),
+                   min_conclusive=10, optimiser_evals=30),
     "nightly": Profile("nightly", max_examples=400, runs=8, database=True, target=True, device="auto",
                        scale={"batch": 256, "inits": 60, "max_dim": 12,
                               "dayi_d_min": 128, "dayi_d_max": 4096, "dayi_seeds": 256}, example_timeout=600,
-                       min_conclusive=60),
+                       min_conclusive=60, optimiser_evals=200),
 }
 
 ENV_VAR = "LORA_CLAIMS_PROFILE"

@@ -29,6 +29,7 @@ from .jsonable import jsonable
 from .limits import ExampleTimeout, time_limit
 from .theorems.context import EvalContext, SolveMemo
 from .observe import observing
+from .optimise import ChoiceSpace, Point, cma_strategy, describe, fitness
 from .profiles import Profile
 
 
@@ -240,6 +241,16 @@ def decide(out: ClaimOutcome, failure_reverified: bool | None) -> tuple[Verdict,
     return Verdict.HELD, note
 
 
+def _current_point(margin: float) -> Point | None:
+    """The running Hypothesis example's choice sequence (for the optimiser), or None where unavailable."""
+    try:
+        from hypothesis.control import current_build_context
+        choices, kinds = describe(current_build_context().data.nodes)
+    except Exception:                    # pragma: no cover - a Hypothesis without choice nodes
+        return None
+    return Point(choices, kinds, margin)
+
+
 class ClaimSearch:
     """One claim's search: curated examples (:meth:`start`), seeded Hypothesis runs (:meth:`search`, callable
     again to continue, as a budgeted campaign does), then the re-verification of a failure and the verdict
@@ -267,6 +278,10 @@ class ClaimSearch:
         self.started = False
         self.strategy = None
         self.spent = 0.0
+        self.points: list[Point] = []        # conclusive search examples in choice space (for the optimiser)
+        self.replayed: dict = {}             # choices -> margin of the optimiser's last replayed candidates
+        self.optimised = False
+        self.failure_origin = "search"
 
     # -- bookkeeping of one evaluated example
     def observe(self, drawn: dict, ev: Evidence, secs: float, origin: str) -> None:
@@ -338,11 +353,14 @@ class ClaimSearch:
         finally:
             self.spent += time.perf_counter() - t0
 
-    def hypothesis_run(self, k: int) -> tuple[str, tuple[dict, Evidence] | None]:
+    def hypothesis_run(self, k: int, *, origin: str = "search", phases=None, database=None,
+                       max_examples: int | None = None) -> tuple[str, tuple[dict, Evidence] | None]:
         """One seeded Hypothesis run: ('done' | 'exhausted' | 'enough' | 'budget' | 'flaky' | 'error', None)
-        or ('failure', (drawn, ev))."""
-        per_run = max(1, math.ceil(self.profile.max_examples / self.profile.runs))
+        or ('failure', (drawn, ev)).  The optimiser's runs replay candidates from ``database`` (``phases``
+        reuse + shrink) under ``origin='optimiser'``."""
+        per_run = max_examples or max(1, math.ceil(self.profile.max_examples / self.profile.runs))
         calls = [0]
+        track = bool(self.profile.optimiser_evals)
 
         def check(drawn):
             if self.out_of_time():
@@ -350,10 +368,17 @@ class ClaimSearch:
             if not self.failing and self.enough is not None and self.out.conclusive >= self.enough:
                 raise _Enough()
             calls[0] += 1
-            self.search_calls += 1
-            ev = self.run_one(drawn, "search")
+            if origin == "search":
+                self.search_calls += 1
+            ev = self.run_one(drawn, origin)
             if ev.status == "error":
                 raise _Errored()
+            if track and ev.status in ("pass", "fail") and math.isfinite(ev.margin):
+                point = _current_point(ev.margin)
+                if point is not None:
+                    self.replayed[point.choices] = ev.margin
+                    if origin == "search":
+                        self.points.append(point)
             for e in ev.events:
                 event(e)
             if ev.status in ("pass", "fail"):
@@ -366,7 +391,9 @@ class ClaimSearch:
                 raise _Counterexample(drawn, ev)
 
         check.__name__ = check.__qualname__ = self.claim.id.replace(".", "_")
-        body = settings(max_examples=per_run, deadline=None, database=self.database, phases=self.profile.phases,
+        body = settings(max_examples=per_run, deadline=None,
+                        database=self.database if database is None else database,
+                        phases=self.profile.phases if phases is None else phases,
                         derandomize=False, report_multiple_bugs=False, print_blob=False,
                         suppress_health_check=list(HealthCheck))(hseed(self.seed * 1000 + k)(given(self.strategy)(check)))
         body._hypothesis_internal_database_key = self.claim.id.encode()   # one database entry per claim
@@ -412,6 +439,10 @@ class ClaimSearch:
                     out.budget_spent = True
                     return
                 if self.search_calls >= planned and (out.conclusive >= out.min_conclusive or out.examples >= cap):
+                    if prof.optimiser_evals and not self.optimised:
+                        self.optimise(k=self.next_run)
+                        self.next_run += 1
+                        continue
                     self.stopped = True
                     return
                 k = self.next_run
@@ -428,6 +459,53 @@ class ClaimSearch:
                     self.failure, self.failure_seed, self.stopped = found, self.seed * 1000 + k, True
         finally:
             self.spent += time.perf_counter() - t0
+
+    def optimise(self, k: int) -> None:
+        """CMA-ES from the lowest-margin search examples, ``profile.optimiser_evals`` candidates in all;
+        each population is replayed by Hypothesis (reuse + shrink phases) from an in-memory database, so a
+        failing candidate is shrunk and then re-verified like any failure (lora_claims/optimise.py)."""
+        from hypothesis import Phase
+        from hypothesis.database import InMemoryExampleDatabase, choices_to_bytes
+
+        self.optimised = True
+        starts = sorted(self.points, key=lambda p: p.margin)[:1 if self.profile.optimiser_evals < 100 else 2]
+        if not starts:
+            return
+        key = self.claim.id.encode()
+        per_start = max(1, self.profile.optimiser_evals // len(starts))
+        for si, start in enumerate(starts):
+            space = ChoiceSpace(start)
+            if space.dim == 0:
+                continue
+            popsize = max(6, 4 + int(3 * math.log(max(space.dim, 2))))
+            space, es = cma_strategy(start, self.seed * 7919 + k * 31 + si, popsize)
+            spent = 0
+            while spent + popsize <= per_start:
+                if self.stopped or self.out_of_time():
+                    return
+                X = es.ask()
+                cands = [space.decode(x[:space.dim]) for x in X]
+                db = InMemoryExampleDatabase()
+                for c in cands:
+                    db.save(key, choices_to_bytes(c))
+                self.replayed = {}
+                status, found = self.hypothesis_run(k, origin="optimiser", phases=(Phase.reuse, Phase.shrink),
+                                                    database=db, max_examples=len(cands))
+                spent += len(cands)
+                if status == "failure":
+                    self.failure, self.failure_seed, self.stopped = found, self.seed * 1000 + k, True
+                    self.failure_origin = "optimiser"
+                    if self.database is not None:         # the shrunk failure is replayed first next time
+                        for value in db.fetch(key):
+                            self.database.save(key, value)
+                    return
+                if status == "budget":
+                    self.out.budget_spent = True
+                    return
+                if status in ("flaky", "error"):
+                    self.stopped = True
+                    return
+                es.tell(X, [fitness(self.replayed.get(c)) for c in cands])
 
     def record_flaky(self, exc: Exception) -> None:
         out = self.out
@@ -454,7 +532,7 @@ class ClaimSearch:
             return None
         record = {"claim": self.claim.id, "drawn": drawn, "margin": ev.margin, "binding": ev.binding,
                   "measured": jsonable(ev.measured), "seed": self.seed, "hypothesis_seed": hypothesis_seed,
-                  "origin": "curated" if hypothesis_seed is None else "search", "device": str(self.ctx.device),
+                  "origin": "curated" if hypothesis_seed is None else self.failure_origin, "device": str(self.ctx.device),
                   "dtype": self.ctx.dtype_name, "versions": versions(), "source": self.claim.source,
                   "reverified": _evaluation(confirm, rctx)}
         if confirm.status == "fail":

@@ -41,3 +41,20 @@ def test_quick_cpu_table(tmp_path, capsys):
 def test_bad_device_is_exit_2(argv, capsys):
     assert _module().main(argv) == 2
     assert "unknown device" in capsys.readouterr().err
+
+
+def test_falsification_benchmark_quick(capsys):
+    """benchmarks/falsify_bench.py --quick: every mode falsifies the cheap controls, and the optimiser's
+    overall rate is at least random generation's on the planted corners."""
+    spec = importlib.util.spec_from_file_location("bench_falsify", RUN.parent / "falsify_bench.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--quick"]) == 0
+    text = capsys.readouterr().out
+    rows = {line.split("|")[1].strip(" `"): line for line in text.splitlines() if line.startswith("| `")}
+    assert set(rows) >= {"planted.box_1pct", "planted.band_06pct", *mod.QUICK_CONTROLS}
+    for cid in mod.QUICK_CONTROLS:
+        assert rows[cid].count("100%") == 3, rows[cid]
+    overall = text.split("Overall falsification rate: ")[1].splitlines()[0]
+    counts = {part.split()[0]: int(part.split()[1].split("/")[0]) for part in overall.split(", ")}
+    assert counts["optimiser"] >= counts["random"], overall

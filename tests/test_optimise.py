@@ -5,34 +5,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
-from hypothesis import strategies as st
 
 from lora_claims.optimise import ChoiceSpace, Point, fitness
+from lora_claims.planted import BOX, planted_claims
 from lora_claims.profiles import Profile
 from lora_claims.search import falsify_claim
-from lora_claims.theorems.claim import Claim, Evidence, Verdict
+from lora_claims.theorems.claim import Verdict
 
-LO, HI = 0.80, 0.90        # the false statement's counterexamples: the box (LO, HI)^2, 1% of [0, 1]^2
-
-
-def corner_margin(d, ctx):
-    """'For all x, y in [0, 1]: (x, y) is outside the box (0.8, 0.9)^2' -- false on 1% of the square.
-    Margin: the distance to the box (>= 0 outside, < 0 inside), graded so a search can follow it."""
-    x, y = d["x"], d["y"]
-    inside = min(x - LO, HI - x, y - LO, HI - y)
-    if inside > 0:
-        return Evidence(-inside)
-    dx = max(LO - x, 0.0, x - HI)
-    dy = max(LO - y, 0.0, y - HI)
-    return Evidence(math.hypot(dx, dy) + 1e-9)
+X0, X1, Y0, Y1 = BOX
 
 
 def corner_claim():
-    return Claim(id="toyopt.corner", paper="Toy", theorem="T", statement="(x, y) never in (0.8, 0.9)^2",
-                 assumptions="x, y in [0, 1]", kind="theorem", provenance="derived",
-                 strategy=lambda p: st.fixed_dictionaries({"x": st.floats(0, 1), "y": st.floats(0, 1)}),
-                 evaluate=corner_margin)
+    return planted_claims()[0]
 
 
 def prof(optimiser_evals: int, max_examples: int):
@@ -78,11 +62,11 @@ def test_optimiser_rate_beats_random_rate_at_equal_evaluations(capsys):
             assert out.verdict in (Verdict.FALSIFIED, Verdict.HELD), out.note
             if out.verdict is Verdict.FALSIFIED:
                 d = out.counterexample["drawn"]
-                assert LO < d["x"] < HI and LO < d["y"] < HI          # a real counterexample, re-verified
+                assert X0 < d["x"] < X1 and Y0 < d["y"] < Y1          # a real counterexample, re-verified
         results.append((random_only.verdict is Verdict.FALSIFIED, hunted.verdict is Verdict.FALSIFIED))
     rand = sum(r for r, _ in results) / len(results)
     opt = sum(h for _, h in results) / len(results)
     with capsys.disabled():
         print(f"\n[optimiser] 1% corner, 48 evaluations per seed, 10 seeds: random {rand:.0%}, "
               f"random 8 + CMA-ES 40 {opt:.0%}")
-    assert opt > rand and opt >= 0.7
+    assert opt >= rand + 0.4, (rand, opt)
