@@ -42,11 +42,58 @@ def _trace_svgs(store, example_id, salt: str) -> list[str]:
     return [svg for i, spec in enumerate(specs) if (svg := plots.trace_plot(spec, f"{salt}-{i}"))]
 
 
+MAX_COVERAGE_PLOTS = 2
+
+
+def _conditions(evidence: dict | None) -> list[dict]:
+    """Per-condition margins of one evaluation (``measured['margin[<condition>]']``), binding first."""
+    if not evidence:
+        return []
+    measured = evidence.get("measured") or {}
+    rows = [{"condition": k[len("margin["):-1], "margin": v, "binds": k[len("margin["):-1] == evidence.get("binding")}
+            for k, v in measured.items() if k.startswith("margin[") and k.endswith("]")]
+    return sorted(rows, key=lambda r: (not r["binds"], r["margin"] if isinstance(r["margin"], (int, float)) else 0))
+
+
+def _quantities(evidence: dict | None) -> list[tuple[str, object]]:
+    """The measured scalars of one evaluation, in the claim's own terms (margins listed separately)."""
+    if not evidence:
+        return []
+    measured = evidence.get("measured") or {}
+    return [(k, v) for k, v in measured.items()
+            if not k.startswith("margin[") and isinstance(v, (int, float, str, bool)) and not isinstance(v, bool)]
+
+
+def _coverage(examples: list[dict], salt: str) -> tuple[list[dict], list[str]]:
+    """What the search drew: per drawn numeric parameter its range and distinct values over the run, and
+    margin-against-parameter plots for the parameters that varied most."""
+    drawn = [(json.loads(e["drawn"]), e["margin"], e["status"]) for e in examples]
+    keys: dict[str, list] = {}
+    for d, m, st in drawn:
+        for k, v in d.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                keys.setdefault(k, []).append((float(v), m if st in ("pass", "fail") else None))
+    rows = []
+    for k, vals in keys.items():
+        xs = [v for v, _ in vals]
+        rows.append({"name": k, "min": min(xs), "max": max(xs), "distinct": len(set(xs)), "n": len(xs)})
+    rows.sort(key=lambda r: -r["distinct"])
+    svgs = []
+    for r in [r for r in rows if "seed" not in r["name"]][:MAX_COVERAGE_PLOTS]:   # a seed's value means nothing
+        if r["distinct"] >= 3:
+            vals = keys[r["name"]]
+            svg = plots.margin_vs_parameter([v for v, _ in vals], [m for _, m in vals], r["name"], f"{salt}-{r['name']}")
+            if svg:
+                svgs.append(svg)
+    return rows, svgs
+
+
 def _claim_row(store, meta: dict, res, history, results_path: str) -> dict:
     cid_ = meta["id"]
     row = {"claim": meta, "result": res, "history": history, "margins_svg": None, "traces_svg": [],
            "ce_traces_svg": [], "history_svg": plots.history_plot(history, f"{cid_}-history"),
-           "statuses": {}, "closest_cmd": None, "closest_is_ce": False}
+           "statuses": {}, "closest_cmd": None, "closest_is_ce": False, "conditions": [], "quantities": [],
+           "coverage": [], "coverage_svg": []}
     if res is None:
         return row
     examples = [e for e in store.examples_of(cid_, res["run_id"]) if e.get("origin") != "reverify"]
@@ -64,6 +111,9 @@ def _claim_row(store, meta: dict, res, history, results_path: str) -> dict:
         ce_id = next((e["id"] for e in reversed(examples) if e["drawn"] == drawn and e["status"] == "fail"), None)
         row["ce_traces_svg"] = _trace_svgs(store, ce_id, f"{cid_}-ce")
     row["closest_is_ce"] = bool(ce) and closest.get("drawn") == ce.get("drawn")
+    focus = ce or closest
+    row["conditions"], row["quantities"] = _conditions(focus), _quantities(focus)
+    row["coverage"], row["coverage_svg"] = _coverage(examples, f"{cid_}-coverage")
     if cid != ce_id and not row["closest_is_ce"]:
         row["traces_svg"] = _trace_svgs(store, cid, f"{cid_}-closest")
     return row
@@ -122,6 +172,12 @@ def build_report(store, claims, output) -> Path:
                           "loaded": False}
     rows = [_claim_row(store, meta, latest.get(cid), history.get(cid, []), results_path)
             for cid, meta in metas.items()]
+    guarded_by: dict[str, list[str]] = {}
+    for meta in metas.values():
+        for g in meta.get("guards") or ():
+            guarded_by.setdefault(g, []).append(meta["id"])
+    for r in rows:
+        r["guarded_by"] = guarded_by.get(r["claim"]["id"], [])
     runs = _runs(store, results)
     verdicts = Counter(r["result"]["verdict"] if r["result"] else "not run" for r in rows)
     unexpected = [r["claim"]["id"] for r in rows if r["result"] and _expectation(r["result"]) == "unexpected"]

@@ -167,3 +167,27 @@ def history_plot(history: list[dict], salt: str) -> str | None:
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(loc="best")
     return _svg(fig, salt)
+
+
+def margin_vs_parameter(values: list[float], margins: list[float], name: str, salt: str) -> str | None:
+    """Coverage view: each conclusive example's margin against one drawn parameter (zero line dashed)."""
+    pts = [(float(v), float(m)) for v, m in zip(values, margins)
+           if v is not None and m is not None and math.isfinite(float(v)) and math.isfinite(float(m))]
+    if len(pts) < 2 or len({p[0] for p in pts}) < 2:
+        return None
+    x, y = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
+    fig = _figure(width=3.6, height=2.4)
+    ax = fig.add_subplot()
+    ax.scatter(x[y >= 0], y[y >= 0], s=10, color="#4a7fb5", label="holds")
+    if (y < 0).any():
+        ax.scatter(x[y < 0], y[y < 0], s=12, color="#b22222", label="violated")
+    lt = _wide(y)
+    if lt is not None:
+        ax.set_yscale("symlog", linthresh=lt)
+    if x.min() > 0 and x.max() / x.min() > 1e3:
+        ax.set_xscale("log")
+    ax.axhline(0.0, color="black", lw=1.0, ls="--")
+    ax.set_xlabel(f"drawn {name}")
+    ax.set_ylabel("margin")
+    ax.legend(loc="best")
+    return _svg(fig, salt)

@@ -193,3 +193,36 @@ def test_a_skipped_control_is_not_counted_as_missed(tmp_path):
     cells = re.findall(r'<td class="num">([^<]*)</td>', row)
     assert cells[-2:] == ["0", "1"], cells           # controls not falsified, skipped
     assert "as expected</span>" in html and 'badge bad' not in html
+
+
+def test_report_shows_conditions_guards_quantities_and_coverage(tmp_path):
+    """Per-condition margins with the binding one marked, the counterexample in the claim's own quantities,
+    guard links both ways, and the coverage view of what the search drew."""
+    from lora_claims.profiles import PROFILES
+    from lora_claims.runner import run_and_record
+
+    def ev(d, ctx, shift=0.0):
+        return Evidence.from_margins({"x below 100": (100 - d["x"] - shift) / 100, "always fine": 1.0},
+                                     {"x_seen": d["x"]})
+    thm = Claim(id="toyr.thm", paper="Toy", theorem="T1", statement="x < 100", assumptions="x in 0..99",
+                kind="theorem", provenance="derived", strategy=lambda p: st.fixed_dictionaries({"x": st.integers(0, 99)}),
+                evaluate=ev)
+    ctl = Claim(id="toyr.nc", paper="Toy", theorem="T1", statement="MUTANT", assumptions="as T1", kind="control",
+                provenance="derived", guards=("toyr.thm",),
+                strategy=lambda p: st.fixed_dictionaries({"x": st.integers(0, 99)}),
+                evaluate=lambda d, ctx: ev(d, ctx, shift=50.0))
+    store = Store(tmp_path / "s.sqlite")
+    run = store.start_run("ci", "cpu", 0, {})
+    for c in (thm, ctl):
+        run_and_record(c, PROFILES["ci"], "cpu", 0, store, run)
+    store.finish_run(run)
+    html = build_report(store, [thm, ctl], tmp_path / "r.html").read_text()
+    store.close()
+    thm_part = html[html.index('<details class="claim" id="toyr.thm"'):html.index('<details class="claim" id="toyr.nc"')]
+    ctl_part = html[html.index('<details class="claim" id="toyr.nc"'):]
+    assert 'Guarded by</b> 1 control: <a href="#toyr.nc">toyr.nc</a>' in thm_part
+    assert 'Guards</b> (a mutant of): <a href="#toyr.thm">toyr.thm</a>' in ctl_part
+    assert "★ x below 100" in ctl_part and "always fine" in ctl_part       # binding condition first, marked
+    assert "In the claim's own quantities: <b>x_seen</b>" in ctl_part
+    assert "coverage: what the search drew" in thm_part and "<td>x</td>" in thm_part
+    assert thm_part.count("<svg") >= 2                                       # margin histogram + coverage plot
