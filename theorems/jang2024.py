@@ -17,10 +17,11 @@ from .claim import Evidence, NumericalFailure, control, lemma, theorem, tol_marg
 from .numerics.certificate import certificate
 from .numerics.convex_oracle import convex_optimum, nuclear_norm
 from .numerics.jang_common import CERT_TOL, SCALES, VALUE_TOL, interpolant
-from .numerics.landscape import lam_at_ratio, origin_margins, probe
+from .numerics.landscape import certify, lam_at_ratio, origin_margins, probe
 from .numerics.lora import LoRAObjective, balanced_factors
 from .numerics.minimise import gradient_descent
 from .numerics.rank_reduction import reduce_rank
+from .numerics.sosp import CURV_TOL
 
 PAPER = "Jang, Lee, Ryu 2024 (ICML), arXiv 2402.11867"
 GRAD_TOL = 1e-7          # certified stationarity ||grad|| <= tol (the probes' default); the solver stops at
@@ -195,6 +196,35 @@ def eval_origin(drawn, ctx, threshold_factor=1.0):
     return Evidence.from_margins(margins, meas, events=_features(drawn) + [f"lam_ratio={drawn['lam_ratio']}"])
 
 
+def eval_certification_power(drawn, ctx, first_order_only=False):
+    """Power of the landscape claims' certification: strict saddles fed through ``landscape.certify`` (the
+    path every end point of sec4/c4/k1/k2 takes) must not be certified.  The saddles are the origin of the
+    drawn instance with lam = (1 - delta) sigma_max(M(0)), so lambda_min(H) = -delta sigma_max exactly
+    (Lemma L2), for delta from 1e-1 down to 10x the SOSP test's curvature tolerance (relative to ||H||):
+    small negative curvature included.  ``first_order_only`` is the mutant certification that accepts
+    every stationary point."""
+    loss, _ = _instance(drawn, ctx)
+    sig = lam_at_ratio(loss, 1.0)
+    m, n, r = drawn["m"], drawn["n"], drawn["r"]
+    worst, meas = float("inf"), {}
+    for delta_rel in (1e-1, 1e-3, 1e-5):
+        # ||H|| at the origin is lam + sigma_max ~ 2 sigma_max: relative curvature ~ -delta_rel / 2
+        lam = sig * (1 - 2 * delta_rel)
+        obj = LoRAObjective(loss, lam, r)
+        Y0 = torch.zeros(loss.batch, m + n, r, dtype=ctx.dtype, device=ctx.device)
+        zeros = torch.zeros(loss.batch, dtype=torch.long, device=ctx.device)
+        ep = certify(obj, Y0, obj.value(Y0), zeros, zeros.to(ctx.dtype), GRAD_TOL, CURV_TOL)
+        accepted = ep.sosp.is_stationary if first_order_only else ep.certified
+        rel = (ep.sosp.lam_min / ep.sosp.hess_norm.clamp_min(1.0))
+        # graded: how far below -curv_tol the saddle's curvature is, in units of the tolerance; negative
+        # (violated) when a saddle is certified
+        cond = torch.where(accepted, -torch.ones_like(rel), (-rel - CURV_TOL) / CURV_TOL)
+        worst = min(worst, float(cond.min()))
+        meas[f"curvature/||H|| at delta={delta_rel:g}"] = float(rel.max())
+        meas[f"saddles certified at delta={delta_rel:g}"] = int(accepted.sum())
+    return Evidence.from_margins({"known strict saddles are not certified": worst}, meas, events=_features(drawn))
+
+
 LAM_RATIOS = [0.25, 4.0, 0.6, 1.5, 0.9, 1.1, 0.99, 1.01]
 
 
@@ -214,6 +244,24 @@ lemma(
                 "test's tolerances.",
     provenance="derived",
     strategy=_origin_draws, evaluate=eval_origin)
+
+
+lemma(
+    id="jang2024.power_certification", paper=PAPER, theorem="Lemma L2 (certification power)",
+    statement="The certification every landscape claim applies to its end points (landscape.certify: the SOSP "
+              "test at grad 1e-7, curvature -1e-6 ||H||) rejects strict saddles, including ones with small "
+              "negative curvature: the origin with lam = (1 - 2 delta) sigma_max(M(0)) has lambda_min = "
+              "-2 delta sigma_max exactly, for delta in {1e-1, 1e-3, 1e-5}.",
+    assumptions="Any NTK instance of the origin lemma's family; the origin is stationary, so only the "
+                "second-order half of the test can reject it.",
+    provenance="derived", strategy=_origin_draws, evaluate=eval_certification_power,
+    notes="A power check of the suite's own numerics: weakening the certification to first-order "
+          "stationarity, or loosening its curvature tolerance past 1e-5, makes this lemma fail.")
+control(
+    id="jang2024.nc_j_first_order_certification", guards="jang2024.power_certification",
+    statement="MUTANT: a certification that accepts every stationary point (first-order only) rejects the "
+              "known strict saddles.",
+    strategy=_origin_draws, evaluate=functools.partial(eval_certification_power, first_order_only=True))
 
 
 def eval_rank_deficient(drawn, ctx, first_order=False):

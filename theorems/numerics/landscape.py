@@ -56,10 +56,14 @@ def probe(obj, scales=(0.01, 1.0, 3.0), per_scale: int = 5, seed: int = 0,
     """
     ms = multistart(obj, scales, per_scale, seed, gd_steps=gd_steps, newton_iters=newton_iters,
                     tol=grad_tol if tol is None else tol, curv_tol=curv_tol)
-    Y = ms.result.Y
-    rep = sosp_report(ms.obj, Y, grad_tol=grad_tol, curv_tol=curv_tol)
-    return Endpoints(ms.obj, Y, ms.result.value, ms.instance, ms.scale, rep,
-                     certificate(ms.obj, Y), numerical_rank(Y))
+    return certify(ms.obj, ms.result.Y, ms.result.value, ms.instance, ms.scale, grad_tol, curv_tol)
+
+
+def certify(obj, Y, value, instance, scale, grad_tol: float = 1e-7, curv_tol: float = 1e-6) -> Endpoints:
+    """The one certification path of the landscape claims: the SOSP test and the global certificate of
+    given end points (``probe`` uses it; a power check feeds known saddles through it)."""
+    rep = sosp_report(obj, Y, grad_tol=grad_tol, curv_tol=curv_tol)
+    return Endpoints(obj, Y, value, instance, scale, rep, certificate(obj, Y), numerical_rank(Y))
 
 
 @dataclass
