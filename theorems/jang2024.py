@@ -319,19 +319,27 @@ def eval_no_spurious(drawn, ctx):
     obj, ep = trained(drawn, ctx)
     meas = ep.summary()
     meas["r"] = obj.r
-    c = ep.certified
-    if not bool(c.any()):
+    if not bool(ep.certified.any()):
         return _no_certified(ep, meas)
     if obj.P is None:
-        excess = float(ep.cert.excess()[c].max())
-        meas["max_sigma_ratio_minus_1"] = excess
-        margins = {"sigma_max(M) <= lam": tol_margin(excess, CERT_TOL)}
+        margins = no_spurious_margins(ep.certified, meas, excess=ep.cert.excess())
     else:
-        smin = float(ep.cert.S_lam_min[c].min())
-        sy = float(ep.cert.SY_norm[c].max())
-        meas.update(min_lambda_S=smin, max_SY=sy)
-        margins = {"S >= 0": tol_margin(-smin, S_TOL), "S Y = 0": tol_margin(sy, S_TOL)}
+        margins = no_spurious_margins(ep.certified, meas, S_lam_min=ep.cert.S_lam_min, SY_norm=ep.cert.SY_norm)
     return Evidence.from_margins(margins, meas, events=_features(drawn))
+
+
+def no_spurious_margins(certified, meas: dict, excess=None, S_lam_min=None, SY_norm=None) -> dict:
+    """The aggregation of Section 4's check over end points: the WORST certified SOSP sets the margin of
+    the global certificate (``excess`` = sigma_max(M)/lam - 1 without P; ``S_lam_min``, ``SY_norm`` with P)."""
+    c = certified
+    if excess is not None:
+        worst = float(excess[c].max())
+        meas["max_sigma_ratio_minus_1"] = worst
+        return {"sigma_max(M) <= lam": tol_margin(worst, CERT_TOL)}
+    smin = float(S_lam_min[c].min())
+    sy = float(SY_norm[c].max())
+    meas.update(min_lambda_S=smin, max_SY=sy)
+    return {"S >= 0": tol_margin(-smin, S_TOL), "S Y = 0": tol_margin(sy, S_TOL)}
 
 
 theorem(
@@ -602,6 +610,38 @@ control(
         "seed": S.SEEDS, "inits": S.st.just(int(p.get("inits", 5))),
         "perturb_norm": S.st.sampled_from([0.0, 1e-4])}),
     evaluate=eval_nc_c)
+
+
+def eval_nc_k(drawn, ctx):
+    """Mutant: 'Section 4's check passes end points among which one spurious SOSP hides' -- the drawn
+    instance's certified end points (above the threshold: all global) plus NC-C's spurious SOSP (below the
+    threshold, certified SOSP, fails the certificate) through ``no_spurious_margins``: the one spurious end
+    point must set the margin negative, whatever its position among the others."""
+    obj, ep = trained(drawn, ctx)
+    meas = ep.summary()
+    nc = dict(NC_C_INSTANCE, inits=5, seed=drawn["seed"])
+    _, _, nc_obj, nc_ep = _tight_probe(nc, ctx, diag_targets=[1.0, 0.9])
+    planted = nc_ep.certified & (nc_ep.cert.excess() > CERT_TOL)
+    if not bool(ep.certified.any()) or not bool(planted.any()):
+        return Evidence.vacuously("no certified end point, or no spurious SOSP to plant", meas)
+    k = int(drawn["seed"]) % (int(ep.certified.numel()) + 1)          # where the spurious one goes
+    one = torch.nonzero(planted)[0]
+    cert = torch.cat([ep.certified[:k], planted[one], ep.certified[k:]])
+    excess = torch.cat([ep.cert.excess()[:k], nc_ep.cert.excess()[one], ep.cert.excess()[k:]])
+    meas.update(planted_at=k, planted_excess=float(nc_ep.cert.excess()[one]), end_points=int(cert.numel()))
+    return Evidence.from_margins(no_spurious_margins(cert, meas, excess=excess), meas)
+
+
+control(
+    id="jang2024.nc_k_spurious_among_end_points", guards="jang2024.sec4_no_spurious",
+    statement="MUTANT: Section 4's check over end points passes when one spurious certified SOSP (NC-C's) is "
+              "mixed in among the certified global end points of a drawn instance above the threshold.  The "
+              "aggregation must let the worst end point set the margin.",
+    assumptions="Section 4's instances without a perturbation, plus NC-C's spurious SOSP planted at a drawn "
+                "position among the end points.",
+    provenance="derived",
+    strategy=lambda p: S.ntk_draws(p, perturb=(False,)),
+    evaluate=eval_nc_k)
 
 
 def eval_nc_d(drawn, ctx):
