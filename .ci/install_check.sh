@@ -75,7 +75,7 @@ M="$WORK/minvenv/bin"
 "$M/python" -m pip install $PIP --no-deps "$SRC/examples/lora-claims-example"
 "$M/python" -c "import hypothesis, numpy, scipy, jinja2, matplotlib; print('minimum versions:', hypothesis.__version__, numpy.__version__, scipy.__version__, jinja2.__version__, matplotlib.__version__)"
 cd "$WORK/outside"
-"$M/lora-claims" falsify 'example.*' 'xu2025.a*' 'jang2024.lemma_l2_origin' 'jang2024.nc_f_origin_threshold' \
+"$M/lora-claims" falsify 'example.*' 'xu2025.a2*' 'xu2025.a3*' 'jang2024.lemma_l2_origin' 'jang2024.nc_f_origin_threshold' \
     'dayi2024.p0*' --profile ci --seed 0 --results "$WORK/min/claims.sqlite"
 "$M/lora-claims" report --results "$WORK/min/claims.sqlite" -o "$WORK/min-report.html"
 echo "minimum versions: smoke subset passed"
