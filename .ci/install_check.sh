@@ -3,7 +3,7 @@
 # and from a directory outside the source tree check that
 #   - only `lora_claims` is importable (no top-level `theorems`, `strategies`, `report`);
 #   - `lora-claims list` works and the package data (Kim fixtures, report template) are there;
-#   - one paper's ci campaign gives the same ids, verdicts and margins as the editable install's;
+#   - kim2025's fixture-replaying claims give the same ids, verdicts and margins as the editable install's;
 #   - the example plugin (examples/lora-claims-example) installs, its theorem holds, its control is
 #     falsified, and `reproduce` of its counterexample works from another directory;
 #   - README's "Check your own theorem" commands run as written.
@@ -42,9 +42,11 @@ echo "only lora_claims is importable"
 "$V/lora-claims" list | tail -n 3
 test "$("$V/lora-claims" list --json | "$V/python" -c 'import json,sys; print(len(json.load(sys.stdin)["claims"]))')" -gt 100
 
-# the same paper, editable (this checkout's environment) and wheel, same seed
-(cd "$SRC" && lora-claims falsify 'kim2025.*' --profile ci --seed 0 --json --results "$WORK/editable/claims.sqlite" > "$WORK/editable.json")
-"$V/lora-claims" falsify 'kim2025.*' --profile ci --seed 0 --json --results "$WORK/wheel/claims.sqlite" > "$WORK/wheel.json"
+# the same claims, editable (this checkout's environment) and wheel, same seed: kim2025's claims that replay
+# the curated fixtures (package data) and their controls
+KIM=('kim2025.k2_*' 'kim2025.k3_*' 'kim2025.m1_*' 'kim2025.m3_*' 'kim2025.m4_*' 'kim2025.k0_*')
+(cd "$SRC" && lora-claims falsify "${KIM[@]}" --profile ci --seed 0 --json --results "$WORK/editable/claims.sqlite" > "$WORK/editable.json")
+"$V/lora-claims" falsify "${KIM[@]}" --profile ci --seed 0 --json --results "$WORK/wheel/claims.sqlite" > "$WORK/wheel.json"
 python "$SRC/.ci/compare_runs.py" "$WORK/editable.json" "$WORK/wheel.json"
 
 # the example plugin, loaded through its entry point
