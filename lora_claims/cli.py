@@ -224,12 +224,8 @@ def _falsify_in_workers(args, profile, selected, device) -> int:
     summaries.sort(key=lambda s: order[s["id"]])
     doc = {"profile": profile.name, "device": device.type, "seed": args.seed, "workers": len(parts),
            "results": args.results, "claims": summaries}
-    if args.json:
-        print(json.dumps(jsonable(doc), indent=2))
-    else:
-        print(f"{len(summaries)} claims in {len(parts)} workers, {sum(s['examples'] for s in summaries)} examples; "
-              f"results in {args.results}")
-        _print_verdict_totals(summaries)
+    _emit(args, doc, f"{len(summaries)} claims in {len(parts)} workers, "
+                     f"{sum(s['examples'] for s in summaries)} examples; results in {args.results}")
     if any(c not in (EXIT_OK, EXIT_FAIL, EXIT_UNDECIDED) for c in codes):
         return max(codes)
     if len(summaries) != len(selected):
@@ -268,18 +264,24 @@ def cmd_falsify(args) -> int:
             signal.signal(signal.SIGTERM, previous)
     doc = {"profile": profile.name, "device": str(device), "seed": args.seed, "run": run_id,
            "results": args.results, "claims": summaries}
+    _emit(args, doc, f"{len(summaries)} claims, {sum(s['examples'] for s in summaries)} examples, "
+                     f"{time.perf_counter() - t0:.1f}s; results in {args.results} (run {run_id})")
+    return exit_code(summaries)
+
+
+def _emit(args, doc: dict, headline: str) -> None:
+    """A campaign's result: one JSON document with --json, else the headline, counterexamples and totals."""
     if args.json:
         print(json.dumps(jsonable(doc), indent=2))
-    else:
-        print(f"{len(summaries)} claims, {sum(s['examples'] for s in summaries)} examples, "
-              f"{time.perf_counter() - t0:.1f}s; results in {args.results} (run {run_id})")
-        for s in summaries:
-            if s["counterexample"]:
-                print(f"  {s['id']}: counterexample -> {s['counterexample']['command']}")
-            elif s.get("artefact"):
-                print(f"  {s['id']}: numerical artefact (a failure that did not re-verify in float64 on the CPU)")
-        _print_verdict_totals(summaries)
-    return exit_code(summaries)
+        return
+    print(headline)
+    summaries = doc["claims"]
+    for s in summaries:
+        if s["counterexample"]:
+            print(f"  {s['id']}: counterexample -> {s['counterexample']['command']}")
+        elif s.get("artefact"):
+            print(f"  {s['id']}: numerical artefact (a failure that did not re-verify in float64 on the CPU)")
+    _print_verdict_totals(summaries)
 
 
 def _print_verdict_totals(summaries: list[dict]) -> None:

@@ -91,20 +91,29 @@ def test_decide_is_pure_and_honest(counts, expect):
     assert decide(out, None)[0] is expect
 
 
+def sleepers(prefix: str, n: int, seconds: float) -> list[Claim]:
+    """n toy claims whose every example sleeps ``seconds`` and holds."""
+    def slow(d, ctx):
+        time.sleep(seconds)
+        return Evidence(1.0)
+    return [toy(slow, id=f"toyv.{prefix}{i}") for i in range(n)]
+
+
+def budgeted_campaign(tmp_path, selected, prof, budget):
+    store = Store(tmp_path / "s.sqlite")
+    run = store.start_run("v", "cpu", 0, {})
+    try:
+        return campaign(selected, prof, "cpu", 0, store, run, budget=budget)
+    finally:
+        store.close()
+
+
 def test_budget_is_a_wall_and_every_claim_reaches_its_minimum_first(tmp_path, capsys):
     """Five claims of 0.2 s examples, a 2 s budget: each reaches min_conclusive = 2 before any gets more;
     the campaign ends within the budget plus the slowest example (plus scheduling slack)."""
-    def slow(d, ctx):
-        time.sleep(0.2)
-        return Evidence(1.0)
-    selected = [toy(slow, id=f"toyv.w{i}") for i in range(5)]
-    store = Store(tmp_path / "s.sqlite")
-    run = store.start_run("v", "cpu", 0, {})
-    prof = profile(max_examples=50, min_conclusive=2)
     t0 = time.perf_counter()
-    out = campaign(selected, prof, "cpu", 0, store, run, budget=2.0)
+    out = budgeted_campaign(tmp_path, sleepers("w", 5, 0.2), profile(max_examples=50, min_conclusive=2), 2.0)
     took = time.perf_counter() - t0
-    store.close()
     with capsys.disabled():
         print(f"\n[budget wall] budget 2.0 s, slowest example 0.2 s, campaign took {took:.2f} s "
               f"(overrun {took - 2.0:+.2f} s); conclusive per claim {[s['conclusive'] for s in out]}")
@@ -114,14 +123,7 @@ def test_budget_is_a_wall_and_every_claim_reaches_its_minimum_first(tmp_path, ca
 
 
 def test_a_starved_claim_is_under_searched_and_says_the_budget_ran_out(tmp_path):
-    def slow(d, ctx):
-        time.sleep(0.3)
-        return Evidence(1.0)
-    selected = [toy(slow, id=f"toyv.s{i}") for i in range(3)]
-    store = Store(tmp_path / "s.sqlite")
-    run = store.start_run("v", "cpu", 0, {})
-    out = campaign(selected, profile(max_examples=50, min_conclusive=20), "cpu", 0, store, run, budget=1.0)
-    store.close()
+    out = budgeted_campaign(tmp_path, sleepers("s", 3, 0.3), profile(max_examples=50, min_conclusive=20), 1.0)
     assert all(s["verdict"] == "inconclusive" and s["expectation"] == "undecided" for s in out)
     assert all("under-searched" in s["note"] and "budget ran out after" in s["note"] for s in out)
     assert all(s["conclusive"] >= 1 for s in out)                   # shared, not first-come
