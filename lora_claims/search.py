@@ -31,6 +31,7 @@ from .theorems.context import EvalContext, SolveMemo
 from .observe import observing
 from .optimise import ChoiceSpace, Point, cma_strategy, describe, fitness
 from .profiles import Profile
+from .strategies.domain import coverage, declared_domain
 
 
 
@@ -56,6 +57,7 @@ class ClaimOutcome:
     budget_spent: bool = False             # the search stopped because the claim's budget ran out
     exhausted: bool = False                # Hypothesis found no further distinct instances
     min_conclusive: int = 1
+    coverage: dict | None = None           # declared parameter space vs what this run drew (strategies/domain.py)
 
     @property
     def under_searched(self) -> bool:
@@ -102,7 +104,7 @@ class ClaimOutcome:
                 "ok": self.ok, "expectation": self.expectation, "note": self.note,
                 "reasons": dict(self.reasons), "closest": self.closest,
                 "counterexample": self.counterexample, "artefact": self.artefact, "flaky": self.flaky,
-                "error": self.error}
+                "error": self.error, "coverage": self.coverage}
 
 
 def exit_code(summaries: list[dict]) -> int:
@@ -282,11 +284,14 @@ class ClaimSearch:
         self.replayed: dict = {}             # choices -> margin of the optimiser's last replayed candidates
         self.optimised = False
         self.failure_origin = "search"
+        self.drawn: list[dict] = []          # what the strategy drew (search and optimiser), for coverage
 
     # -- bookkeeping of one evaluated example
     def observe(self, drawn: dict, ev: Evidence, secs: float, origin: str) -> None:
         out = self.out
         out.examples += 1
+        if origin in ("search", "optimiser"):
+            self.drawn.append(drawn)
         st = ev.status
         if st == "pass":
             out.passed += 1
@@ -550,6 +555,9 @@ class ClaimSearch:
         if self.failure is not None and out.error is None:
             reverified = self.reverify(*self.failure, self.failure_seed)
         out.verdict, out.note = decide(out, reverified)
+        domain = declared_domain(self.strategy) if self.strategy is not None else None
+        if domain:
+            out.coverage = coverage(domain, self.drawn)
         self.spent += time.perf_counter() - t0
         out.seconds = self.spent
         return out

@@ -46,12 +46,20 @@ MAX_COVERAGE_PLOTS = 2
 
 
 def _conditions(evidence: dict | None) -> list[dict]:
-    """Per-condition margins of one evaluation (``measured['margin[<condition>]']``), binding first."""
+    """Per-condition margins of one evaluation (``measured['margin[<condition>]']``, relative slack), with the
+    inequality's value, bound and tolerance-relative figure where it was declared (``condition[<name>]``),
+    binding first."""
     if not evidence:
         return []
     measured = evidence.get("measured") or {}
-    rows = [{"condition": k[len("margin["):-1], "margin": v, "binds": k[len("margin["):-1] == evidence.get("binding")}
-            for k, v in measured.items() if k.startswith("margin[") and k.endswith("]")]
+    rows = []
+    for k, v in measured.items():
+        if k.startswith("margin[") and k.endswith("]"):
+            name = k[len("margin["):-1]
+            ineq = measured.get(f"condition[{name}]") or {}
+            rows.append({"condition": name, "margin": v, "binds": name == evidence.get("binding"),
+                         "value": ineq.get("value"), "sense": ineq.get("sense"), "bound": ineq.get("bound"),
+                         "relative": ineq.get("relative")})
     return sorted(rows, key=lambda r: (not r["binds"], r["margin"] if isinstance(r["margin"], (int, float)) else 0))
 
 
@@ -61,12 +69,14 @@ def _quantities(evidence: dict | None) -> list[tuple[str, object]]:
         return []
     measured = evidence.get("measured") or {}
     return [(k, v) for k, v in measured.items()
-            if not k.startswith("margin[") and isinstance(v, (int, float, str, bool)) and not isinstance(v, bool)]
+            if not k.startswith(("margin[", "condition[")) and isinstance(v, (int, float, str, bool))
+            and not isinstance(v, bool)]
 
 
-def _coverage(examples: list[dict], salt: str) -> tuple[list[dict], list[str]]:
-    """What the search drew: per drawn numeric parameter its range and distinct values over the run, and
-    margin-against-parameter plots for the parameters that varied most."""
+def _coverage(examples: list[dict], salt: str, declared: dict | None = None) -> tuple[list[dict], list[str]]:
+    """What the search drew: per drawn numeric parameter its range and distinct values over the run, beside
+    the strategy's declared space and what of it the run did not reach (``declared``: the outcome's
+    coverage, strategies/domain.py), and margin-against-parameter plots for the parameters that varied most."""
     drawn = [(json.loads(e["drawn"]), e["margin"], e["status"]) for e in examples]
     keys: dict[str, list] = {}
     for d, m, st in drawn:
@@ -78,6 +88,13 @@ def _coverage(examples: list[dict], salt: str) -> tuple[list[dict], list[str]]:
         xs = [v for v, _ in vals]
         rows.append({"name": k, "min": min(xs), "max": max(xs), "distinct": len(set(xs)), "n": len(xs)})
     rows.sort(key=lambda r: -r["distinct"])
+    declared = declared or {}
+    for r in rows:
+        r["declared"] = declared.get(r["name"])
+    for name, cov in declared.items():              # declared parameters that are not plain numbers (loss, arch.kind)
+        if not any(r["name"] == name for r in rows):
+            rows.append({"name": name, "min": None, "max": None, "distinct": len(cov.get("reached") or []),
+                         "n": cov.get("draws", 0), "declared": cov})
     svgs = []
     for r in [r for r in rows if "seed" not in r["name"]][:MAX_COVERAGE_PLOTS]:   # a seed's value means nothing
         if r["distinct"] >= 3:
@@ -113,7 +130,7 @@ def _claim_row(store, meta: dict, res, history, results_path: str) -> dict:
     row["closest_is_ce"] = bool(ce) and closest.get("drawn") == ce.get("drawn")
     focus = ce or closest
     row["conditions"], row["quantities"] = _conditions(focus), _quantities(focus)
-    row["coverage"], row["coverage_svg"] = _coverage(examples, f"{cid_}-coverage")
+    row["coverage"], row["coverage_svg"] = _coverage(examples, f"{cid_}-coverage", res.get("coverage"))
     if cid != ce_id and not row["closest_is_ce"]:
         row["traces_svg"] = _trace_svgs(store, cid, f"{cid_}-closest")
     return row

@@ -19,6 +19,8 @@ from ..theorems.numerics.hermite import FAMILY, NONLINEAR
 from ..theorems.numerics.online_sgd import SGDConfig
 from ..theorems.numerics.teacher_student import Setting
 
+from .domain import OneOf, Span, declares
+from .ntk import SEED_SPAN
 from .seeding import generator
 
 SEEDS = st.integers(0, 2**31 - 1)
@@ -65,6 +67,44 @@ def _num(x: float, digits: int = 3) -> float:
     return float(f"{x:.{digits}g}")
 
 
+def _sgd_grid(profile) -> list[int]:
+    d_max, lo = int(profile.get("dayi_d_max", 256)), int(profile.get("dayi_d_min", 128))
+    if profile.name == "ci":
+        return [32, 64, 128, 256][: max(2, int(math.log2(d_max)) - 4)]
+    return [lo * 2 ** i for i in range(int(math.log2(d_max // lo)) + 1)]
+
+
+def dayi_domain(profile, *, mode: str = "exact", acts=NONLINEAR, k_range=(2, 64), xi_range=(0.25, 3.0),
+                monotone: bool = False, d_range=None, c_modes=C_MODES) -> dict:
+    """The space dayi_draws promises (exact mode: k, xi, d ranges; sgd mode: the profile's grid)."""
+    if mode == "exact":
+        k_hi = min(k_range[1], int(profile.get("dayi_k_max", 64)))
+
+        def xi_hi(d):
+            if not monotone:
+                return xi_range[1]
+            return min(xi_range[1], 1.0 / max(abs(v) for v in c_vector(d["c_mode"], d["k"], d["seed"])))
+
+        lo = (lambda d: max(d_range[0], d["k"] + 2)) if d_range else (lambda d: d["k"] + 2)
+        hi = ((lambda d: max(d_range[1], d["k"] + 2)) if d_range
+              else (lambda d: max(d["k"] + 2, int(profile.get("dayi_exact_d_max", 48)))))
+        return {"act": OneOf(tuple(acts)), "k": Span(k_range[0], k_hi),
+                "xi": Span(xi_range[0], xi_hi, text=f"[{xi_range[0]:g}, {xi_range[1]:g}" + (" ^ 1/max|c|]" if monotone else "]")),
+                "c_mode": OneOf(tuple(c_modes)), "lam_mode": OneOf(LAM_MODES),
+                "d": Span(lo, hi, text="[k + 2, d max]"), "seed": SEED_SPAN}
+    runs, ds = int(profile.get("dayi_seeds", 32)), tuple(_sgd_grid(profile))
+    if profile.name == "ci":
+        return {"act": OneOf((acts[0],)), "k": OneOf((4,)), "xi": OneOf((1.0,)), "c_mode": OneOf(("flat",)),
+                "lam_mode": OneOf(("inv_sqrt",)), "eta0": OneOf((0.1,)), "eps": OneOf((0.1,)), "ds": OneOf((ds,)),
+                "runs": OneOf((runs,)), "t_factor": OneOf((3.0,)),
+                "seed": OneOf(tuple(range(int(profile.get("dayi_instances", 1)))))}
+    return {"act": OneOf(tuple(acts)), "k": OneOf((2, 4, 8)), "xi": OneOf((0.5, 1.0, 2.0)),
+            "c_mode": OneOf(("flat",) + C_MODES), "lam_mode": OneOf(("inv_sqrt", "inv_k")),
+            "eta0": OneOf((0.05, 0.1)), "eps": OneOf((0.1,)), "ds": OneOf((ds,)), "runs": OneOf((runs,)),
+            "t_factor": OneOf((3.0,)), "seed": SEED_SPAN}
+
+
+@declares(dayi_domain)
 @st.composite
 def dayi_draws(draw, profile, *, mode: str = "exact", acts=NONLINEAR, k_range=(2, 64), xi_range=(0.25, 3.0),
                monotone: bool = False, d_range=None, c_modes=C_MODES):
@@ -92,15 +132,12 @@ def dayi_draws(draw, profile, *, mode: str = "exact", acts=NONLINEAR, k_range=(2
                 "seed": seed}
     if mode != "sgd":
         raise ValueError(mode)
-    d_max = int(profile.get("dayi_d_max", 256))
     runs = int(profile.get("dayi_seeds", 32))
+    ds = _sgd_grid(profile)
     if ci:
         seed = draw(st.sampled_from(list(range(int(profile.get("dayi_instances", 1))))))
         return {"act": acts[0], "k": 4, "xi": 1.0, "c_mode": "flat", "lam_mode": "inv_sqrt",
-                "eta0": 0.1, "eps": 0.1, "ds": [32, 64, 128, 256][: max(2, int(math.log2(d_max)) - 4)],
-                "runs": runs, "t_factor": 3.0, "seed": seed}
-    lo = int(profile.get("dayi_d_min", 128))
-    ds = [lo * 2 ** i for i in range(int(math.log2(d_max // lo)) + 1)]
+                "eta0": 0.1, "eps": 0.1, "ds": ds, "runs": runs, "t_factor": 3.0, "seed": seed}
     return {"act": draw(st.sampled_from(acts)), "k": draw(st.sampled_from([2, 4, 8])),
             "xi": draw(st.sampled_from([0.5, 1.0, 2.0])), "c_mode": draw(st.sampled_from(("flat",) + C_MODES)),
             "lam_mode": draw(st.sampled_from(("inv_sqrt", "inv_k"))),

@@ -9,11 +9,45 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .ntk import SEEDS, log_uniform
+from .domain import OneOf, Span, declares
+from .ntk import SEED_SPAN, SEEDS, log_uniform
 
 STARTS_SPEC = "zero(1), 0.01, 1, 3, 10"
 
 
+def _lam_range(d: dict) -> tuple[float, float]:
+    if d["family"] in ("gquad", "gquad-blocks"):
+        return 0.1 * d["target_scale"], 0.6 * d["target_scale"]
+    return (0.01, 10 ** -0.7) if d["family"] == "gsense" else (10 ** -2.5, 0.1)
+
+
+def kim_domain(profile, *, regime: str, families=("gquad", "gsense", "glogit"), r_extra=(0, 1)) -> dict:
+    """The space kim_draws promises (family-specific parameters are judged on the draws that have them)."""
+    hi = min(5, int(profile.get("max_dim", 5)))
+    special = regime == "special"
+    mn = lambda d: d["m"] * d["n"]                                       # noqa: E731
+    dom = {"family": OneOf(tuple(families)), "m": Span(2, hi), "n": Span(2, hi),
+           "target_rank": Span(1, lambda d: min(2, d["m"], d["n"]), text="[1, min(2, m, n)]"),
+           "seed": SEED_SPAN, "batch": OneOf((int(profile.get("batch", 1)),)),
+           "inits": OneOf((max(1, int(profile.get("inits", 5)) // 3),)),
+           "r": Span(lambda d: min(d["target_rank"] + min(r_extra), d["m"], d["n"]),
+                     lambda d: min(d["target_rank"] + max(r_extra), d["m"], d["n"]),
+                     text=f"[min(k + {min(r_extra)}, m, n), min(k + {max(r_extra)}, m, n)]"),
+           "lam": Span(lambda d: _lam_range(d)[0], lambda d: _lam_range(d)[1],
+                       text="gquad [0.1, 0.6] target_scale; gsense [1e-2, 10^-0.7]; glogit [10^-2.5, 1e-1]")}
+    if "gquad" in families:
+        dom["kappa"] = Span(1.0, 1.9) if special else Span(10 ** 0.35, 100.0, log=True)
+        dom["target_scale"] = Span(1.0, 4.0)
+    if "gsense" in families:
+        dom["p"] = (Span(lambda d: 40 * mn(d), lambda d: 60 * mn(d), text="[40mn, 60mn]") if special
+                    else Span(mn, lambda d: 2 * mn(d), text="[mn, 2mn]"))
+    if "glogit" in families:
+        dom["N"] = Span(lambda d: 4 * mn(d), lambda d: 8 * mn(d), text="[4mn, 8mn]")
+        dom["mu_factor"] = Span(1.1, 3.0) if special else Span(0.05, 0.9)
+    return dom
+
+
+@declares(kim_domain)
 @st.composite
 def kim_draws(draw, profile, *, regime: str, families=("gquad", "gsense", "glogit"), r_extra=(0, 1)):
     family = draw(st.sampled_from(families))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from .domain import OneOf, Span, declares
 from .ntk_instances import r_max
 
 SEEDS = st.integers(0, 2**31 - 1)
+SEED_SPAN = Span(0, 2**31 - 1, reach=False)     # a label: inside, ends irrelevant
 
 
 def log_uniform(lo_exp: float, hi_exp: float):
@@ -18,9 +20,38 @@ def log_uniform(lo_exp: float, hi_exp: float):
     return st.floats(lo_exp, hi_exp).map(lambda u: float(f"{10.0 ** u:.4g}"))
 
 
+def ntk_domain(profile, *, losses=("sq", "ce"), lam_exp=(-3.0, -1.0), zero_lam=False, dims_above_rmax=2,
+               perturb=(False, True), r_rule=None, batch=True, inits=False, r_span=None) -> dict:
+    """The space ntk_draws promises (``r_span``: the declared range of the rank ``r_rule`` picks)."""
+    max_dim = int(profile.get("max_dim", 12))
+    lo = lambda d: r_max(d["N"] * d["K"]) + dims_above_rmax             # noqa: E731
+    dim = Span(lo, lambda d: max(lo(d), max_dim), text=f"[r_max(KN) + {dims_above_rmax}, {max_dim}]")
+    dom = {"loss": OneOf(tuple(losses)), "N": Span(1, 6),
+           "K": Span(lambda d: 2 if d["loss"] == "ce" else 1, 3, text="[1 (ce: 2), 3]"), "m": dim, "n": dim,
+           "lam": Span(10.0 ** lam_exp[0], 10.0 ** lam_exp[1], log=True,
+                       also=(0.0,) if zero_lam and "sq" in losses else ()),
+           "seed": SEED_SPAN}
+    if len(perturb) > 1 or perturb[0]:
+        dom["perturb"] = OneOf(tuple(perturb))
+    if r_rule is not None and r_span is not None:
+        dom["r"] = r_span
+    if batch:
+        dom["batch"] = OneOf((int(profile.get("batch", 1)),))
+    if inits:
+        dom["inits"] = OneOf((int(profile.get("inits", 5)),))
+    return dom
+
+
+@declares(ntk_domain)
+def ntk_draws(profile, **kw):
+    """One NTK instance family (:func:`ntk_family`), carrying its declared space (:func:`ntk_domain`)."""
+    kw.pop("r_span", None)
+    return ntk_family(profile, **kw)
+
+
 @st.composite
-def ntk_draws(draw, profile, *, losses=("sq", "ce"), lam_exp=(-3.0, -1.0), zero_lam=False,
-              dims_above_rmax=2, perturb=(False, True), r_rule=None, batch=True, inits=False):
+def ntk_family(draw, profile, *, losses=("sq", "ce"), lam_exp=(-3.0, -1.0), zero_lam=False,
+               dims_above_rmax=2, perturb=(False, True), r_rule=None, batch=True, inits=False):
     """One NTK instance family: N in [1,6], K in [1,3], m, n in [r_max(KN)+dims_above_rmax, max_dim].
 
     ``r_rule(KN, draw)`` picks the LoRA rank when the claim trains; ``perturb`` the choices for the
@@ -51,6 +82,23 @@ def ntk_draws(draw, profile, *, losses=("sq", "ce"), lam_exp=(-3.0, -1.0), zero_
     return d
 
 
+def tightness_domain(profile, *, r0_range=(2, 4), lam_fraction=(0.05, 0.9), lora_rank=None, inits=False) -> dict:
+    """The space tightness_draws promises."""
+    N = lambda d: d["r0"] * (d["r0"] + 1) // 2                        # noqa: E731
+    dom = {"r0": Span(*r0_range), "m": Span(lambda d: d["r0"], lambda d: d["r0"] + 3, text="[r0, r0 + 3]"),
+           "n": Span(lambda d: d["r0"], lambda d: d["r0"] + 3, text="[r0, r0 + 3]"),
+           "lam": Span(lambda d: lam_fraction[0] / N(d), lambda d: lam_fraction[1] / N(d),
+                       text=f"[{lam_fraction[0]:g}/N, {lam_fraction[1]:g}/N]")}
+    if lora_rank is not None:
+        dom["r"] = (Span(1, lambda d: d["r0"] - 1, text="[1, r0 - 1]") if lora_rank == "below"
+                    else OneOf((lora_rank,)))
+    if inits:
+        dom["inits"] = OneOf((int(profile.get("inits", 5)),))
+        dom["seed"] = SEED_SPAN
+    return dom
+
+
+@declares(tightness_domain)
 @st.composite
 def tightness_draws(draw, profile, *, r0_range=(2, 4), lam_fraction=(0.05, 0.9), lora_rank=None,
                     inits=False):

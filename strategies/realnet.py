@@ -14,16 +14,48 @@ from hypothesis import strategies as st
 
 from ..theorems.numerics.ntk_features import ADAPTABLE, layer_shape
 
-from .ntk import SEEDS, log_uniform
+from .domain import OneOf, Span, declares
+from .ntk import SEED_SPAN, SEEDS, log_uniform
 from .ntk_instances import r_max
 
 ARCH_SEEDS = st.integers(0, 3)
 WIDTH_CAP = 16
 
 
+def realnet_domain(profile, *, kinds=("mlp", "transformer"), losses=("sq", "ce"), lam_frac_exp=(-1.5, -0.3),
+                   zero_lam=False, r_rule=None, inits=False, r_span=None) -> dict:
+    """The space realnet_draws promises (``r_span``: the declared range of the rank ``r_rule`` picks)."""
+    lo = lambda d: r_max(d["N"] * d["arch"]["K"]) + 2                     # noqa: E731
+    hi = lambda d: min(WIDTH_CAP, max(lo(d), int(profile.get("max_dim", 12))))  # noqa: E731
+    text = f"[r_max(KN) + 2, min({WIDTH_CAP}, max_dim)]"
+    dom = {"arch.kind": OneOf(tuple(kinds)), "loss": OneOf(tuple(losses)), "N": Span(1, 4),
+           "arch.K": Span(lambda d: 2 if d["loss"] == "ce" else 1, 3, text="[1 (ce: 2), 3]"),
+           "layer": OneOf(tuple(sorted({layer for k in kinds for layer in ADAPTABLE[k]}))),
+           "arch.width": Span(lo, hi, text=text),
+           "arch.d_in": Span(lambda d: lo(d) if d["layer"] == "l0" else 2, hi, text=text + " (l0), else [2, ...]"),
+           "arch.seed": Span(0, 3),
+           "lam_frac": Span(10 ** lam_frac_exp[0], 10 ** lam_frac_exp[1], log=True,
+                            also=(0.0,) if zero_lam and "sq" in losses else ()),
+           "seed": SEED_SPAN, "batch": OneOf((min(32, max(1, int(profile.get("batch", 1)) // 2)),))}
+    if "transformer" in kinds:
+        dom["arch.ff"] = Span(lo, hi, text=text)
+    if r_rule is not None and r_span is not None:
+        dom["r"] = r_span
+    if inits:
+        dom["inits"] = OneOf((min(20, max(2, 2 * int(profile.get("inits", 5)) // 3)),))
+    return dom
+
+
+@declares(realnet_domain)
+def realnet_draws(profile, **kw):
+    """One real-network NTK family (:func:`realnet_family`), carrying its declared space."""
+    kw.pop("r_span", None)
+    return realnet_family(profile, **kw)
+
+
 @st.composite
-def realnet_draws(draw, profile, *, kinds=("mlp", "transformer"), losses=("sq", "ce"),
-                  lam_frac_exp=(-1.5, -0.3), zero_lam=False, r_rule=None, inits=False):
+def realnet_family(draw, profile, *, kinds=("mlp", "transformer"), losses=("sq", "ce"),
+                   lam_frac_exp=(-1.5, -0.3), zero_lam=False, r_rule=None, inits=False):
     """One real-network NTK family; ``r_rule(KN, draw)`` picks the LoRA rank when the claim trains;
     ``zero_lam`` allows lam = 0 (squared loss only)."""
     kind = draw(st.sampled_from(kinds))
@@ -50,11 +82,22 @@ def realnet_draws(draw, profile, *, kinds=("mlp", "transformer"), losses=("sq", 
     return d
 
 
+def peft_domain(profile, *, inits=("default", "gaussian", "pissa")) -> dict:
+    """The space peft_draws promises: the network of realnet_draws, its layer, r < min(m, n), alpha, init."""
+    base = realnet_domain(profile)
+    dom = {k: base[k] for k in ("arch.kind", "arch.K", "layer", "arch.width", "arch.d_in", "arch.seed", "arch.ff", "N")}
+    dom.update({"arch.K": Span(1, 3), "lam_frac": base["lam_frac"],
+                "r": Span(1, lambda d: min(layer_shape(d["arch"], d["layer"])) - 1, text="[1, min(m, n) - 1]"),
+                "lora_alpha": OneOf((1, 4, 8, 16)), "init": OneOf(tuple(inits)), "seed": SEED_SPAN})
+    return dom
+
+
+@declares(peft_domain)
 def peft_draws(profile, *, inits=("default", "gaussian", "pissa")):
     """A network to wrap with peft: arch, adapted layer, LoRA rank r < min(m, n), lora_alpha, init."""
     def finish(d):
         return st.fixed_dictionaries({
             "r": st.integers(1, min(layer_shape(d["arch"], d["layer"])) - 1), "lora_alpha": st.sampled_from([1, 4, 8, 16]),
             "init": st.sampled_from(inits), "seed": SEEDS}).map(lambda e: {**d, **e})
-    base = realnet_draws(profile).map(lambda d: {k: d[k] for k in ("arch", "layer", "N", "lam_frac")})
+    base = realnet_family(profile).map(lambda d: {k: d[k] for k in ("arch", "layer", "N", "lam_frac")})
     return base.flatmap(finish)

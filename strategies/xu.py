@@ -18,7 +18,8 @@ import math
 
 from hypothesis import strategies as st
 
-from .ntk import SEEDS
+from .domain import OneOf, Span, declares, union
+from .ntk import SEED_SPAN, SEEDS
 
 GAP = 1.3
 THETA_MAX = math.pi / 2 - 0.05
@@ -56,6 +57,58 @@ def _sigmas_with_gaps(base: float, ratios, c) -> list[float]:
     return s
 
 
+def xu_domain(profile, *, variant=("B",), aligned=None, rank_target=(1, 3), r_range=(1, 3), r_mode="le",
+              theta_range=(0.0, THETA_MAX), misaligned_min=0.1, gain_range=(0.5, 1.4), sigma_base=(0.5, 2.0),
+              ratio_range=(GAP, 2.5), m_gap=True, wrong_room=False, alpha_grids=("small",), batch=True) -> dict:
+    """The space xu_draws promises (dims per reading as its docstring says; list-valued keys judged per
+    element).  sigmas: only bounded below by sigma_base (the gaps raise the others)."""
+    hi = max(DIM_LO, min(DIM_HI, int(profile.get("max_dim", DIM_HI))))
+    k_lo = max(rank_target[0], 2) if r_mode == "lt" else rank_target[0]
+    r_span = {"le": Span(r_range[0], lambda d: min(r_range[1], d["k"]), text=f"[{r_range[0]}, min({r_range[1]}, k)]"),
+              "lt": Span(r_range[0], lambda d: min(r_range[1], d["k"] - 1), text=f"[{r_range[0]}, min({r_range[1]}, k - 1)]"),
+              "eq": Span(lambda d: d["k"], lambda d: d["k"], text="k"), "any": Span(*r_range)}[r_mode]
+    extra = lambda d: d["k"] + d["r"] if wrong_room else 0                       # noqa: E731
+    n_lo = lambda d: max(DIM_LO, d["k"], extra(d))                              # noqa: E731
+
+    def m_lo(d):
+        if d["variant"] == "A":
+            return max(DIM_LO, d["k"], extra(d))
+        if d["variant"] == "B":
+            return max(DIM_LO, max(DIM_LO, d["k"], extra(d)) + d["k"])
+        return max(DIM_LO, 2 * d["k"])
+
+    def h_range(d):
+        if d["variant"] == "A":
+            return d["m"], d["m"]
+        if d["variant"] == "B":
+            return max(DIM_LO, d["k"], extra(d)), d["m"] - d["k"]
+        lo = max(DIM_LO, d["k"] + 1, extra(d))
+        return lo, max(lo, hi)
+
+    def rank_u_range(d):
+        if d["variant"] == "B'":
+            return d["k"], min(d["m"] - d["k"], d["h"] - 1)
+        return d["h"], d["h"]
+
+    theta_lo = max(theta_range[0], misaligned_min) if aligned is False else theta_range[0]
+    thetas = Span(0.0, 0.0) if aligned is True or tuple(variant) == ("A",) else Span(theta_lo, theta_range[1])
+    alphas = sorted(a for g in alpha_grids for a in ALPHA_GRIDS[g])
+    dom = {"variant": OneOf(tuple(variant)), "k": Span(k_lo, rank_target[1]), "r": r_span,
+           "n": Span(n_lo, lambda d: max(n_lo(d), hi), text=f"[max(4, k, room), {hi}]"),
+           "m": Span(m_lo, lambda d: max(m_lo(d), hi), text=f"[reading's lower bound, {hi}]"),
+           "h": Span(lambda d: h_range(d)[0], lambda d: h_range(d)[1], text="per reading"),
+           "rank_u": Span(lambda d: rank_u_range(d)[0], lambda d: rank_u_range(d)[1], text="h (B'': [k, min(m - k, h - 1)])"),
+           "gains": Span(*gain_range) if tuple(variant) != ("A",) else Span(1.0, 1.0),
+           "thetas": thetas,
+           "sigmas": Span(sigma_base[0], math.inf, reach=False, text=f">= {sigma_base[0]}"),
+           "alpha_grid": OneOf(tuple(alpha_grids)), "alphas": Span(alphas[0], alphas[-1], log=True),
+           "seed": SEED_SPAN, "batch": OneOf((int(profile.get("batch", 1)) if batch else 1,))}
+    if "A" in variant and tuple(variant) != ("A",):
+        dom["gains"] = union(Span(*gain_range), Span(1.0, 1.0))
+    return dom
+
+
+@declares(xu_domain)
 @st.composite
 def xu_draws(draw, profile, *, variant=("B",), aligned=None, rank_target=(1, 3), r_range=(1, 3),
              r_mode="le", theta_range=(0.0, THETA_MAX), misaligned_min=0.1, gain_range=(0.5, 1.4),
@@ -139,3 +192,37 @@ def tie_top_two(d: dict) -> dict:
     if d["variant"] != "A" or d["k"] < 2:
         raise ValueError("tie_top_two needs a Reading A draw with k >= 2")
     return dict(d, sigmas=[d["sigmas"][0]] * 2 + list(d["sigmas"][2:]))
+
+
+def xu_batch_domain(profile, *, distinct=(3, 4), rows=(32, 64), speed=(10.0, 40.0),
+                    fast_log_alpha=(-8.0, -7.0), slow_log_alpha=(-4.0, -1.0)) -> dict:
+    """The space xu_batch_draws promises."""
+    dom = xu_domain(profile, variant=VARIANTS, rank_target=(1, 2), r_mode="any", batch=False)
+    dom.update(batch=Span(*distinct), rows=Span(*rows), fast_row=Span(0, lambda d: d["batch"] - 1, text="[0, batch - 1]"),
+               speeds=union(Span(1.0, 1.0), Span(*speed)),
+               row_alphas=union(Span(10 ** fast_log_alpha[0], 10 ** fast_log_alpha[1], log=True),
+                                Span(10 ** slow_log_alpha[0], 10 ** slow_log_alpha[1], log=True)))
+    return dom
+
+
+@declares(xu_batch_domain)
+@st.composite
+def xu_batch_draws(draw, profile, *, distinct=(3, 4), rows=(32, 64), speed=(10.0, 40.0),
+                   fast_log_alpha=(-8.0, -7.0), slow_log_alpha=(-4.0, -1.0)):
+    """A HETEROGENEOUS batch for the batched-solve check (xu2025.power_batched_solve): an xu_draws instance
+    (any reading, rank-1/2 target, LoRA rank 1-3) with ``batch`` distinct rows (its own count, not the
+    profile's), one of them (``fast_row``) fast -- its R0 scaled by ``speeds[fast_row]`` in [10, 40], so its
+    steps bind the whole batch -- from a tiny init (alpha 1e-8..1e-7), the others at speed 1 from alphas
+    1e-4..1e-1 (``row_alphas``, one per distinct row); the system repeats the slow rows up to ``rows``
+    (32-64) so that an averaging error norm would dilute the fast row's error.  Shrinks toward 3 distinct
+    rows, 32 in all and the mildest contrast."""
+    d = draw(xu_draws(profile, variant=VARIANTS, rank_target=(1, 2), r_mode="any", batch=False))
+    B = draw(st.integers(*distinct))
+    fast = draw(st.integers(0, B - 1))
+    log_a = [round(draw(st.floats(*slow_log_alpha)), 2) for _ in range(B)]
+    log_a[fast] = round(draw(st.floats(*fast_log_alpha)), 2)
+    speeds = [1.0] * B
+    speeds[fast] = float(f"{draw(st.floats(*speed)):.3g}")
+    d.update(batch=B, rows=draw(st.integers(*rows)), fast_row=fast, speeds=speeds,
+             row_alphas=[10.0 ** x for x in log_a])
+    return d

@@ -18,21 +18,21 @@ def _toy(**kw) -> Claim:
     base = dict(id="toy.claim", paper="Toy 2024", theorem="Lemma 0", statement="x >= 0",
                 assumptions="x is a natural number", kind="lemma", provenance="derived",
                 strategy=lambda p: st.fixed_dictionaries({"x": st.integers(0, 10)}),
-                evaluate=lambda drawn, ctx: Evidence(float(drawn["x"])))
+                evaluate=lambda drawn, ctx: Evidence(float(drawn["x"]) / 10))
     base.update(kw)
     return Claim(**base)
 
 
 # ---------------------------------------------------------------- Evidence.status
 
-@pytest.mark.parametrize("margin", [0.0, -0.0, 1e-300, 0.5, 1.0, 1e300])
+@pytest.mark.parametrize("margin", [0.0, -0.0, 1e-300, 0.5, 1.0])
 def test_non_negative_margin_passes(margin):
     ev = Evidence(margin)
     assert ev.status == "pass"
     assert ev.why is None
 
 
-@pytest.mark.parametrize("margin", [-1e-300, -0.5, -1.0, -1e300])
+@pytest.mark.parametrize("margin", [-1e-300, -0.5, -1.0])
 def test_negative_margin_fails(margin):
     ev = Evidence(margin)
     assert ev.status == "fail"
@@ -73,20 +73,20 @@ def test_from_margins_takes_the_minimum_and_names_the_binding_condition():
 
 
 def test_from_margins_all_holding():
-    ev = Evidence.from_margins({"a": 2.0, "b": 0.0})
+    ev = Evidence.from_margins({"a": 0.7, "b": 0.0})
     assert (ev.margin, ev.binding, ev.status) == (0.0, "b", "pass")
 
 
 def test_from_margins_single_condition_and_ints():
-    ev = Evidence.from_margins({"only": 3})
-    assert ev.margin == 3.0 and isinstance(ev.margin, float)
+    ev = Evidence.from_margins({"only": 1})
+    assert ev.margin == 1.0 and isinstance(ev.margin, float)
     assert ev.binding == "only"
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_from_margins_non_finite_is_inconclusive(bad):
     # a non-finite condition is inconclusive even when another condition clearly fails
-    ev = Evidence.from_margins({"ok": 1.0, "broken": bad, "violated": -5.0})
+    ev = Evidence.from_margins({"ok": 1.0, "broken": bad, "violated": -0.5})
     assert ev.status == "inconclusive"
     assert ev.status != "pass"
     assert "broken" in ev.why

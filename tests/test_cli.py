@@ -164,8 +164,8 @@ def _toy(id, kind, margin):
 @pytest.mark.parametrize("kind, margin, expect", [
     ("lemma", lambda x: 1.0, 0),             # held theorem/lemma
     ("lemma", lambda x: float("nan"), 3),    # inconclusive lemma: undecided, not a failure of the claim
-    ("theorem", lambda x: 0.5 - x, 1),       # falsified theorem
-    ("control", lambda x: 0.5 - x, 0),       # falsified control
+    ("theorem", lambda x: (0.5 - x) / 10, 1),       # falsified theorem
+    ("control", lambda x: (0.5 - x) / 10, 0),       # falsified control
     ("control", lambda x: 1.0, 1),           # control not falsified: the suite lacks power
 ])
 def test_exit_code_follows_the_contract(tmp_path, register_toy, kind, margin, expect):

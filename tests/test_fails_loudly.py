@@ -9,7 +9,8 @@ from lora_claims.strategies.kim_instances import gquad
 from lora_claims.theorems.context import EvalContext
 from lora_claims.theorems.kim2025 import build_loss, landscape
 from lora_claims.theorems.numerics.convex_oracle import convex_optimum
-from lora_claims.theorems.numerics.fails_loudly import endpoint_geometry, theorem1_margins
+from lora_claims.theorems.numerics.fails_loudly import (band_slack, corollary1_bound, corollary1_margin,
+                                                       endpoint_geometry, theorem1_inequalities, theorem1_margins)
 from lora_claims.theorems.numerics.lora import LoRAObjective, balanced_factors
 from lora_claims.theorems.numerics.sosp import sosp_report
 
@@ -36,7 +37,7 @@ def test_geometry_at_global_minimum():
 
 
 def test_theorem1_margins_hand_example():
-    """(b) and (c) against a direct evaluation of the formulas."""
+    """(a)-(c) and Corollary 1 against a direct evaluation of the formulas (relative slacks)."""
     loss = gquad(3, 3, 10.0, seed=1, batch=1, target_rank=2, target_scale=2.0)
     lam = torch.tensor([0.3], dtype=F64)
     opt = convex_optimum(loss, lam)
@@ -44,11 +45,46 @@ def test_theorem1_margins_hand_example():
     X = (U[:, :, :2] * torch.tensor([2.0, 0.7], dtype=F64)) @ Vh[:, :2]
     rstar = torch.tensor([1])
     geo = endpoint_geometry(loss, lam, X, opt.delta, rstar, 2)
-    m = theorem1_margins(geo, torch.tensor([1.0], dtype=F64), torch.tensor([10.0], dtype=F64), slack=0.0)
-    assert float(m["(b) sigma_r/sigma_r* >= 2a/b"]) == pytest.approx((0.7 / 2.0 - 0.2) / 0.2)
+    alpha, beta = torch.tensor([1.0], dtype=F64), torch.tensor([10.0], dtype=F64)
+    m = theorem1_margins(geo, alpha, beta, slack=0.0)
+    a, b, c, _ = m.values()
+    # (a) sigma_r >= 1e-6 sigma_1; (b) sigma_r / sigma_r* >= 2 alpha / beta
+    assert float(a) == pytest.approx((0.7 - 2e-6) / (0.7 + 2e-6))
+    assert float(b) == pytest.approx((0.7 / 2.0 - 0.2) / (0.7 / 2.0 + 0.2))
+    # (c) ||X - X*||^2 >= sigma_2^2 + (2 alpha sigma_1 / (beta sigma_2)) ||X - X*||^2
     d2 = float(((X - opt.delta) ** 2).sum())
-    c = (d2 * (1 - 0.2 * 2.0 / 0.7) - 0.7 ** 2) / (d2 + 0.7 ** 2)
-    assert float(m["(c) distance"]) == pytest.approx(c)
+    bound = 0.7 ** 2 + 0.2 * 2.0 / 0.7 * d2
+    assert float(c) == pytest.approx((d2 - bound) / (d2 + abs(bound)))
+    # same sign as the unnormalised form d2 (1 - 2 alpha s_1/(beta s_2)) - s_2^2
+    assert (float(c) >= 0) == (d2 * (1 - 0.2 * 2.0 / 0.7) - 0.7 ** 2 >= 0)
+    ineq = theorem1_inequalities(geo, alpha, beta, slack=0.0)
+    assert [q.sense for q in ineq.values()] == [">=", ">=", ">=", "<="]
+    assert float(list(ineq.values())[2].value) == pytest.approx(d2)
+    # Corollary 1: ||X|| >= sqrt(sigma_2^2 / (1 - 2 alpha sigma_1 / (beta sigma_2))) - ||X*||
+    cb = (0.7 ** 2 / (1 - 0.2 * 2.0 / 0.7)) ** 0.5 - float(opt.delta.norm())
+    assert float(corollary1_bound(geo, alpha, beta)) == pytest.approx(cb)
+    nx = (2.0 ** 2 + 0.7 ** 2) ** 0.5
+    assert float(corollary1_margin(geo, alpha, beta)) == pytest.approx((nx - cb) / (nx + abs(cb)))
+    # outside the forbidden band: sigma_r / sigma_r* = 0.35 >= 0.2
+    assert float(band_slack(geo, alpha, beta, slack=0.0)) == pytest.approx(float(b))
+
+
+def test_band_and_rank_grading():
+    """Rank-deficient end points: (a) graded by sigma_r vs 1e-6 sigma_1 (negative), out of the band (>= 0);
+    a rank-r point below 2a/b sits in the band (negative)."""
+    loss = gquad(3, 3, 10.0, seed=1, batch=2, target_rank=2, target_scale=2.0)
+    lam = torch.full((2,), 0.3, dtype=F64)
+    opt = convex_optimum(loss, lam)
+    U, s, Vh = torch.linalg.svd(opt.delta)
+    X = (U[:, :, :2] * torch.tensor([[2.0, 1e-9], [2.0, 0.2]], dtype=F64).unsqueeze(1)) @ Vh[:, :2]
+    geo = endpoint_geometry(loss, lam, X, opt.delta, torch.tensor([1, 1]), 2)
+    alpha, beta = torch.ones(2, dtype=F64), torch.full((2,), 10.0, dtype=F64)
+    a = theorem1_margins(geo, alpha, beta)["(a) rank = r: sigma_r >= 1e-6 sigma_1"]
+    assert float(a[0]) == pytest.approx((1e-9 - 2e-6) / (1e-9 + 2e-6)) and float(a[1]) > 0
+    band = band_slack(geo, alpha, beta, slack=0.0)
+    assert float(band[0]) == pytest.approx((2e-6 - 1e-9) / (2e-6 + 1e-9))
+    assert float(band[1]) == pytest.approx(max((2e-6 - 0.2) / (2e-6 + 0.2), (0.1 - 0.2) / (0.1 + 0.2)))
+    assert float(band[1]) < 0
 
 
 def test_special_regime_closed_form():

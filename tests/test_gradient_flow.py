@@ -293,6 +293,42 @@ def test_event_times_batched_equal_single_and_hit_their_levels():
             assert abs(float(f1.grad_norm(*Zg)) / gs - 1) <= 1e-7
 
 
+def test_heterogeneous_batch_equals_per_row_solves_and_rms_norm_breaks_it():
+    """The batch as ONE ODE system (max-norm error control) = each row alone, even when one row is 20x faster
+    and the inits span 1e-7..1e-1; torchdiffeq's RMS norm lets the 32 slow rows dilute the fast row's error.
+    Disagreement in units of the local tolerance atol + rtol |y|_inf (measured: 1e-4 max norm, 8.8 RMS)."""
+    flow, Z1, Z2 = random_instance(6, 5, 4, 1, seed=11, B=3, alpha=1.0)
+    flow = LoRAFlow(flow.U, flow.R0 * torch.tensor([20.0, 1.0, 1.0], dtype=F64).reshape(3, 1, 1), "B")
+    scale = torch.tensor([1e-7, 1e-4, 1e-1], dtype=F64).sqrt().reshape(3, 1, 1)
+    Z1, Z2 = Z1 * scale, Z2 * scale
+    idx = torch.tensor([0] + [1, 2] * 16)                 # the fast row once, the slow rows 16 times each
+    big = flow.take(idx)
+    sR, sM = (float(torch.linalg.matrix_norm(A[0], ord=2)) for A in (flow.R0, flow.M()))
+    T = 1.25 * math.log(sR / 1e-7) / (2 * sM)              # past the fast row's escape
+    per = [integrate(flow.take([b]), Z1[[b]], Z2[[b]], T, n_eval=8) for b in range(3)]
+    y_row = torch.cat([flow.take([b]).pack(p.Z1, p.Z2) for b, p in enumerate(per)], dim=1)[:, idx]
+    ev_row = {k: torch.cat([getattr(p, k) for p in per])[idx] for k in ("t_tau", "t_half")}
+    assert bool(torch.isfinite(ev_row["t_tau"][0]))        # the fast row escapes inside the horizon
+
+    def disagreement(norm):
+        F = integrate(big, Z1[idx], Z2[idx], T, n_eval=8, norm=norm)
+        y = big.pack(F.Z1, F.Z2)
+        states = float(((y - y_row).abs().amax(-1) / (ATOL + RTOL * y_row.abs().amax(-1))).max())
+        events = 0.0
+        for k, tr in ev_row.items():
+            tb = getattr(F, k)
+            assert bool((torch.isnan(tb) == torch.isnan(tr)).all())
+            events = max(events, float(((tb - tr).abs() / (RTOL * tr.abs())).nan_to_num(0.0).max()))
+        return states, events
+
+    states, events = disagreement("max")
+    assert states <= 1e-2 and events <= 1e-2, (states, events)
+    states_rms, _ = disagreement("rms")
+    assert states_rms >= 3.0, states_rms
+    with pytest.raises(ValueError):
+        integrate(big, Z1[idx], Z2[idx], T, n_eval=8, norm="l2")
+
+
 def test_states_at_per_row_times_match_single_row_solves():
     """states_at (one batched solve, per-row time rescaling) = a separate solve per row; NaN rows stay NaN."""
     flow, Z1, Z2 = random_instance(6, 5, 4, 2, seed=3, B=3, alpha=1e-3)

@@ -16,14 +16,14 @@ import pytest
 
 USER_CLAIMS = textwrap.dedent('''
     from hypothesis import strategies as st
-    from lora_claims import Evidence, control, theorem
+    from lora_claims import Evidence, at_least, control, theorem
 
     def draws(profile):
         return st.fixed_dictionaries({"a": st.floats(-10, 10), "b": st.floats(-10, 10)})
 
     def slack(drawn, ctx, shift=0.0):
         a, b = drawn["a"], drawn["b"]
-        return Evidence.from_margins({"two squares": (a * a + b * b - 2 * a * b - shift) / (a * a + b * b + 1)},
+        return Evidence.from_margins({"two squares": at_least(a * a + b * b, 2 * a * b + shift)},
                                      {"device": str(ctx.device), "tight": ctx.tight})
 
     theorem("usr.two_squares", paper="folklore", theorem="AM-GM", statement="a^2 + b^2 >= 2ab",

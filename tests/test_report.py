@@ -57,11 +57,11 @@ def report(tmp_path_factory):
     store.record_outcome(r1, _summary(a, "held", True, 0.1, 6,
                                       closest={"drawn": {"i": 0}, "margin": 0.1, "binding": "cond",
                                                "measured": {"m": 0.1}, "example_id": ids[0]}))
-    _record(store, r1, c, {"j": 3}, -2.0, {"adhoc": {"x": [0, 1, 2], "y": [1, 4, 9]}, "norms": [3.0, 2.0, 1.0]})
-    ce = store.export_counterexample({"claim": c.id, "drawn": {"j": 3}, "margin": -2.0, "binding": "cond",
-                                      "measured": {"m": -2.0}, "seed": 0, "device": "cpu", "dtype": "float64",
-                                      "versions": {}, "reverified": {"dtype": "float64", "margin": -2.0}})
-    store.record_outcome(r1, _summary(c, "falsified", True, -2.0, 1, counterexample=ce))
+    _record(store, r1, c, {"j": 3}, -0.5, {"adhoc": {"x": [0, 1, 2], "y": [1, 4, 9]}, "norms": [3.0, 2.0, 1.0]})
+    ce = store.export_counterexample({"claim": c.id, "drawn": {"j": 3}, "margin": -0.5, "binding": "cond",
+                                      "measured": {"m": -0.5}, "seed": 0, "device": "cpu", "dtype": "float64",
+                                      "versions": {}, "reverified": {"dtype": "float64", "margin": -0.5}})
+    store.record_outcome(r1, _summary(c, "falsified", True, -0.5, 1, counterexample=ce))
     _record(store, r1, b, {"k": 1}, 0.3)
     artefact = {"claim": b.id, "drawn": {"k": 9}, "seed": 0,
                 "search": {"device": "cpu", "dtype": "float32", "status": "fail", "margin": -1e-3},

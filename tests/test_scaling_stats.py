@@ -57,10 +57,45 @@ def test_loglog_fit_recovers_slope_and_ci_covers():
     cells = [(d ** 1.5 * rng.lognormal(0, 0.3, 64), np.zeros(64, bool)) for d in ds]
     fit = SS.loglog_fit(ds, cells, rng, n_boot=500)
     assert abs(fit.slope - 1.5) < 0.1 and fit.lo < 1.5 < fit.hi
-    m, p = fit.within(0.85, 1.2)
-    assert m < 0 and p > 0.05
-    m2, p2 = fit.within(1.3, 1.7)
-    assert m2 > 0 and p2 < 0.05
+    lo, hi = fit.ci(0.05)                                          # the fit's own 95% interval
+    assert (lo, hi) == (fit.lo, fit.hi)
+    assert lo < 0.85 or hi > 1.2                                  # not inside [0.85, 1.2] ...
+    assert fit.tost_p(0.85, 1.2) > 0.05
+    assert 1.3 <= lo and hi <= 1.7                                # ... inside [1.3, 1.7]
+    assert fit.tost_p(1.3, 1.7) < 0.05
+    a, b = fit.ci(0.01)                                           # a stricter level widens it
+    assert a <= lo and b >= hi
+
+
+def test_km_fast_path_equals_the_product_loop():
+    """Censored runs last (T = inf, one cutoff): km_quantile takes the empirical curve without the product loop;
+    it must equal the Kaplan-Meier product's own answer (ties included), and the loop stays for early censoring."""
+    rng = np.random.default_rng(4)
+    for trial in range(300):
+        n = int(rng.integers(2, 60))
+        T = np.round(rng.lognormal(2, 0.7, n))
+        c = rng.random(n) < rng.uniform(0.05, 0.7)
+        T = np.where(c, np.inf, T) if trial % 2 else np.where(c, T.max(), T)
+        for q in (0.5, 0.1, 0.9):
+            times, S = SS.kaplan_meier(T, c)
+            hit = np.nonzero(S <= 1 - q + 1e-12)[0]
+            want = float(times[hit[0]]) if len(hit) else math.inf
+            assert SS.km_quantile(T, c, q) == want
+    # early censoring (not the fast path): the hand example of test_kaplan_meier_hand_example
+    assert SS.km_quantile([1, 2, 3, 4, 5], [False, True, False, False, True], 0.5) == 4
+
+
+def test_bootstrap_km_draws_equal_per_draw_km():
+    """bootstrap_quantile's vectorised Kaplan-Meier draws equal km_quantile on each resample."""
+    T = np.array([3.0, 5, 5, 8, 9, 11, 12, 15, np.inf, np.inf, np.inf, 20, 21, 4, 6, 7])
+    c = np.isinf(T)
+    _, _, _, draws = SS.bootstrap_quantile(T, c, np.random.default_rng(2), n_boot=300)
+    idx = np.random.default_rng(2).integers(0, len(T), size=(300, len(T)))
+    for j in range(300):
+        cs = c[idx[j]]
+        want = SS.km_quantile(T[idx[j]], cs) if cs.mean() > SS.KM_THRESHOLD else \
+            float(np.quantile(np.where(cs, np.inf, T[idx[j]]), 0.5, method="inverted_cdf"))
+        assert draws[j] == want
 
 
 def test_aic_prefers_true_model():

@@ -20,7 +20,7 @@ class _C:  # the store needs only claim.id
 
 
 def _record(store, run_id, claim_id, i, margin=None, reason=None, origin="search"):
-    ev = Evidence(float(i) if margin is None else margin, {"i": i}, reason=reason, binding="cond")
+    ev = Evidence(float(i) / 1000 if margin is None else margin, {"i": i}, reason=reason, binding="cond")
     store.recorder(run_id)(claim=_C(claim_id), drawn={"i": i, "pad": "y" * 100}, evidence=ev,
                            seconds=0.01, device="cpu", dtype="float64", origin=origin)
 
@@ -82,7 +82,7 @@ def test_fresh_store_round_trip(tmp_path):
         assert runs[0]["status"] == "complete" and runs[0]["seed"] == 7 and runs[0]["finished"]
         ex = s.examples_of("toy.a")
         assert [e["status"] for e in ex] == ["pass", "pass", "fail", "inconclusive", "inconclusive"]
-        assert [e["margin"] for e in ex[:3]] == [1.0, 2.0, -0.25]
+        assert [e["margin"] for e in ex[:3]] == [0.001, 0.002, -0.25]
         assert ex[3]["margin"] is None and ex[4]["margin"] is None      # NaN/inf never stored as numbers
         assert ex[3]["reason"] == "did not converge"
         assert "non-finite" in ex[4]["reason"]

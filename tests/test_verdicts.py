@@ -162,7 +162,7 @@ def test_error_while_drawing_is_the_claims_error():
 
 @pytest.mark.parametrize("kind,evaluate,expect", [
     ("lemma", lambda d, ctx: Evidence(1.0), 0),                        # held
-    ("theorem", lambda d, ctx: Evidence(0.5 - d["x"]), 1),            # falsified theorem
+    ("theorem", lambda d, ctx: Evidence((0.5 - d["x"]) / 10), 1),            # falsified theorem
     ("control", lambda d, ctx: Evidence(1.0), 1),                      # control searched, not falsified
     ("lemma", lambda d, ctx: Evidence(math.nan), 3),                   # inconclusive
     ("lemma", lambda d, ctx: 1 / 0, 3),                                # error

@@ -5,8 +5,10 @@ A claim is one theorem, lemma or negative control turned into an executable stat
 search's :class:`~lora_claims.theorems.context.EvalContext` (device, dtype, re-verification tolerances,
 solve memo).  Claims are declared with one idiom, :func:`theorem`, :func:`lemma` and :func:`control`
 (``guards=``), for the suite's own papers and for a user's module alike.
-Evidence carries a signed, scale-normalised margin (>= 0 holds, < 0 violated).  NaN or inf
-is never a pass: such evidence is inconclusive, with a reason.
+Evidence carries a signed margin on one bounded scale, [-1, 1] (>= 0 holds, < 0 violated): each condition
+is declared as an inequality (:func:`at_most`, :func:`at_least`) and scored by its relative slack
+(``numerics/slack.py``); the evidence's margin is the binding (smallest) one.  NaN or inf is never a pass:
+such evidence is inconclusive, with a reason.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
+
+from .numerics.slack import slack_at_least, slack_at_most
 
 KINDS = ("theorem", "lemma", "control")
 PROVENANCES = {
@@ -68,6 +72,13 @@ class Evidence:
     vacuous: bool = False               # the claim's premise did not arise (nothing to check)
     error: str | None = None            # the claim's own code raised: its traceback
 
+    def __post_init__(self):
+        m = float(self.margin)
+        if math.isfinite(m) and abs(m) > 1.0:
+            raise ValueError(f"margin {m!r} is outside [-1, 1]: declare the condition with at_most/at_least "
+                             "(relative slack) instead of a raw difference")
+        self.margin = m
+
     @property
     def status(self) -> str:
         """'pass', 'fail', 'inconclusive' (numerics could not decide), 'vacuous' (premise absent) or
@@ -104,23 +115,94 @@ class Evidence:
         return cls(math.nan, dict(measured or {}), reason=reason, vacuous=True, **kw)
 
     @classmethod
-    def from_margins(cls, margins: dict[str, float], measured: dict | None = None, **kw) -> "Evidence":
+    def from_margins(cls, margins: dict[str, "Condition | float"], measured: dict | None = None, **kw) -> "Evidence":
         """The claim holds iff every named condition holds: margin = min over conditions.
 
+        A condition is a :class:`Condition` (from :func:`at_most` / :func:`at_least`: scored by its relative
+        slack, its value, bound and tolerance-relative figure kept in ``measured['condition[name]']``) or a
+        number already on the [-1, 1] scale (a graded fraction, e.g. a p-value's distance to its level).
         Any non-finite condition margin makes the evidence inconclusive (never a pass).
         """
         measured = dict(measured or {})
-        measured.update({f"margin[{k}]": float(v) for k, v in margins.items()})
-        bad = [k for k, v in margins.items() if not math.isfinite(float(v))]
+        scored = {}
+        for k, v in margins.items():
+            if isinstance(v, Condition):
+                measured[f"condition[{k}]"] = v.record()
+                v = v.margin
+            v = float(v)
+            if math.isfinite(v) and abs(v) > 1.0:
+                raise ValueError(f"condition {k!r}: margin {v!r} is outside [-1, 1]; declare it with "
+                                 "at_most/at_least")
+            scored[k] = v
+        measured.update({f"margin[{k}]": v for k, v in scored.items()})
+        bad = [k for k, v in scored.items() if not math.isfinite(v)]
         if bad:
             return cls.inconclusive(f"non-finite margin for {', '.join(bad)}", measured, **kw)
-        key = min(margins, key=lambda k: float(margins[k]))
-        return cls(float(margins[key]), measured, binding=key, **kw)
+        key = min(scored, key=lambda k: scored[k])
+        return cls(scored[key], measured, binding=key, **kw)
 
 
-def tol_margin(value: float, tol: float) -> float:
-    """Margin of the condition ``value <= tol``, normalised by the tolerance: (tol - value) / tol."""
-    return (tol - float(value)) / tol
+@dataclass(frozen=True)
+class Condition:
+    """One inequality of a claim, ``value <= bound`` (sense '<=') or ``value >= bound`` (sense '>=').
+
+    Its margin is the relative slack (``numerics/slack.py``), in [-1, 1]; ``relative`` is the
+    tolerance-relative figure (bound - value) / |bound| (sign as the margin's), kept as a measured quantity.
+    """
+
+    value: float
+    bound: float
+    sense: str = "<="
+    scale: float = 0.0
+
+    def __post_init__(self):
+        if self.sense not in ("<=", ">="):
+            raise ValueError(f"sense must be '<=' or '>=', not {self.sense!r}")
+        object.__setattr__(self, "value", float(self.value))
+        object.__setattr__(self, "bound", float(self.bound))
+
+    @property
+    def margin(self) -> float:
+        f = slack_at_most if self.sense == "<=" else slack_at_least
+        return f(self.value, self.bound, self.scale)
+
+    @property
+    def relative(self) -> float:
+        if self.bound == 0 or not math.isfinite(self.bound) or not math.isfinite(self.value):
+            return math.nan
+        d = self.bound - self.value if self.sense == "<=" else self.value - self.bound
+        return d / abs(self.bound)
+
+    def record(self) -> dict:
+        return {"value": self.value, "sense": self.sense, "bound": self.bound, "relative": self.relative}
+
+
+def at_most(value, bound, scale: float = 0.0) -> Condition:
+    """The condition ``value <= bound`` (``scale``: the quantity's unit where the bound is 0)."""
+    return Condition(float(value), float(bound), "<=", scale)
+
+
+def at_least(value, bound, scale: float = 0.0) -> Condition:
+    """The condition ``value >= bound``."""
+    return Condition(float(value), float(bound), ">=", scale)
+
+
+def worst(conditions) -> Condition:
+    """The binding one of several instances' conditions: the smallest slack (a NaN one first, so a
+    condition with an undecidable instance is never a pass)."""
+    return min(list(conditions), key=lambda c: (c.margin == c.margin, c.margin))
+
+
+def worst_row(values, bounds, sense: str = "<=", scale: float = 0.0) -> Condition:
+    """A batched inequality ``values <= bounds`` (or ``>=``) that every row must satisfy, as the Condition
+    of its binding row (smallest relative slack; a NaN row first)."""
+    import torch
+    v = torch.as_tensor(values, dtype=torch.float64)
+    b = torch.as_tensor(bounds, dtype=torch.float64, device=v.device)
+    v, b = (x.reshape(-1) for x in torch.broadcast_tensors(v, b))
+    slk = (slack_at_most if sense == "<=" else slack_at_least)(v, b, scale)
+    i = int(torch.nan_to_num(slk, nan=-3.0).argmin())
+    return Condition(float(v[i]), float(b[i]), sense, scale)
 
 
 @dataclass(frozen=True)

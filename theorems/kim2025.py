@@ -13,14 +13,15 @@ import torch
 
 from ..strategies import kim as KS
 from ..strategies.data import fixture
+from ..strategies.domain import OneOf, Span, declare, either, with_domain
 from ..strategies.kim_instances import NC1_LAM, gquad, glogit, gsense, nc1_points, nc1_quartic
-from ..strategies.ntk import SEEDS
+from ..strategies.ntk import SEED_SPAN, SEEDS
 
 from . import traces as T
-from .claim import Evidence, NumericalFailure, control, lemma, theorem, tol_margin
+from .claim import Evidence, NumericalFailure, at_least, at_most, control, lemma, theorem, worst_row
 from .numerics.convex_oracle import convex_optimum, nuclear_norm
-from .numerics.fails_loudly import (EndpointGeometry, corollary1_margin, endpoint_geometry,
-                                    theorem1_margins)
+from .numerics.fails_loudly import (GLOBAL_TOL, SPURIOUS_TOL, EndpointGeometry, band_slack,
+                                    corollary1_bound, endpoint_geometry, theorem1_inequalities, theorem1_margins)
 from .numerics.certificate import certificate
 from .numerics.landscape import Endpoints, lam_at_ratio, numerical_rank, origin_margins, probe
 from .numerics.losses import LogisticMatrix
@@ -170,7 +171,9 @@ def eval_k0(drawn, ctx, equality_everywhere=False):
     g = torch.Generator().manual_seed(drawn["seed"] + 9)
     Yr = torch.randn(Y.shape, generator=g, dtype=torch.float64).to(Y.device, Y.dtype)
     Ar, Br = Yr[:, :m], Yr[:, m:]
-    amgm = (0.5 * (Yr ** 2).sum(dim=(1, 2)) - nuclear_norm(Ar @ Br.transpose(1, 2))) / (Yr ** 2).sum(dim=(1, 2))
+    Yr2 = (Yr ** 2).sum(dim=(1, 2))
+    amgm_gap = 0.5 * Yr2 - nuclear_norm(Ar @ Br.transpose(1, 2))
+    amgm = amgm_gap / Yr2
     scale = half.clamp_min(1.0)
     geo = land.geo
     sig_r = geo.sig_r[c]
@@ -178,21 +181,26 @@ def eval_k0(drawn, ctx, equality_everywhere=False):
     # L^T S = S R = 0 holds exactly at a stationary point; at one certified to ||grad g|| <= eps it holds to
     # eps / sqrt(sigma_k(X)) (grad_A g = S R Sigma^{1/2} for balanced factors; sigma_k the smallest kept
     # singular value), so the tolerance is 1e-6 plus twice that bound (the slack covers the O(eps/lam)
-    # imbalance), in the units of LS_RS (divided by max(1, ||S||))
+    # imbalance); max(||L^T S||, ||S R||) <= 1e-6 max(1, ||S||) + 2 eps / sqrt(sigma_k)
     sig_k = geo.sv[c].gather(1, (geo.rank[c] - 1).clamp_min(0).unsqueeze(1)).squeeze(1)
-    ls_tol = 1e-6 + 2 * land.ends.sosp.grad_norm[c] / sig_k.clamp_min(1e-300).sqrt() / geo.S_norm[c].clamp_min(1.0)
+    s_unit = geo.S_norm[c].clamp_min(1.0)
+    ls_allow = 2 * land.ends.sosp.grad_norm[c] / sig_k.clamp_min(1e-300).sqrt()
+    ls_tol = 1e-6 + ls_allow / s_unit          # in the units of LS_RS (divided by max(1, ||S||))
     meas.update(min_amgm_gap=float(amgm.min()), max_balance_equality=float(((half - nuc).abs() / scale).max()),
                 max_LS_RS=float(geo.LS_RS[c].max()), max_S_minus_bound=float(s_bound.max()),
                 max_LS_RS_tolerance=float(ls_tol.max()))
     margins = {}
     if equality_everywhere:
-        margins["equality for random factors"] = tol_margin(float(amgm.abs().max()), 1e-6)
+        margins["equality for random factors"] = worst_row(amgm_gap.abs(), 1e-6 * Yr2)
+    lam_c = land.ends.obj.lam[c]
     return Evidence.from_margins({
         **margins,
-        "1/2(|A|^2+|B|^2) >= |AB^T|_*": float(amgm.min()) / 1e-12 + 1.0,
-        "equality at balance": tol_margin(float(((half - nuc).abs() / scale).max()), 1e-6),
-        "L^T S = S R = 0 (to the certified stationarity)": float(((ls_tol - geo.LS_RS[c]) / ls_tol).min()),
-        "||S||_2 <= lam + beta sigma_r": float((-s_bound / land.ends.obj.lam[c]).min()) / 1e-6 + 1.0,
+        # roundoff allowances: 1e-12 ||Y||^2 (AM-GM), 1e-6 max(1, 1/2||Y||^2) (balance), 1e-6 lam (||S||_2)
+        "1/2(|A|^2+|B|^2) >= |AB^T|_*": worst_row(amgm_gap, -1e-12 * Yr2, ">="),
+        "equality at balance": worst_row((half - nuc).abs(), 1e-6 * scale),
+        "L^T S = S R = 0 (to the certified stationarity)": worst_row(geo.LS_RS[c] * s_unit,
+                                                                   1e-6 * s_unit + ls_allow),
+        "||S||_2 <= lam + beta sigma_r": worst_row(geo.S_norm[c], lam_c * (1 + 1e-6) + land.beta[c] * sig_r),
     }, meas, events=_events(drawn))
 
 
@@ -204,7 +212,7 @@ lemma(
     assumptions="G-quad, G-sense, G-logit instances of either regime; certified SOSPs from the paper's "
                 "inits (zero, 0.01, 1, 3, 10).",
     provenance="paper",
-    strategy=lambda p: KS.kim_draws(p, regime="generic") | KS.kim_draws(p, regime="special"),
+    strategy=lambda p: either(KS.kim_draws(p, regime="generic"), KS.kim_draws(p, regime="special")),
     evaluate=eval_k0)
 
 
@@ -222,7 +230,7 @@ def _fixtures(regime=None, **match):
 
 
 def eval_every_sosp_global(drawn, ctx, regime="special"):
-    """Every certified SOSP is a global minimum: certificate ratio <= 1 (spurious iff >= 1 + 1e-3),
+    """Every certified SOSP is a global minimum: ||grad L(X)||_2 / lam - 1 <= 1e-3 (spurious iff >= 1e-3),
     and certified-global points coincide with the oracle's X* (independent cross-check)."""
     land = landscape(drawn, ctx, regime)
     if land is None:
@@ -231,12 +239,18 @@ def eval_every_sosp_global(drawn, ctx, regime="special"):
     meas = land.measured()
     if not bool(c.any()):
         return Evidence.inconclusive("no certified SOSP", meas)
-    cert = tol_margin(float((geo.ratio[c] - 1).max()), 1e-3)
+    cert = worst_row(geo.ratio[c] - 1, SPURIOUS_TOL)
     g = c & geo.is_global
-    dist = (geo.dist2[g].sqrt() / geo.norm_Xstar[g].clamp_min(1.0)) if bool(g.any()) else torch.zeros(1)
-    meas.update(max_ratio=float(geo.ratio[c].max()), max_rel_dist_global=float(dist.max()))
-    return Evidence.from_margins({"every SOSP global": cert,
-                                  "global SOSP = X*": tol_margin(float(dist.max()), 1e-6)}, meas,
+    if bool(g.any()):
+        dist = geo.dist2[g].sqrt()
+        same = worst_row(dist, 1e-6 * geo.norm_Xstar[g].clamp_min(1.0))
+        meas["max_rel_dist_global"] = float((dist / geo.norm_Xstar[g].clamp_min(1.0)).max())
+    else:
+        same = 1.0          # no certified-global point to compare with X*
+        meas["max_rel_dist_global"] = 0.0
+    meas["max_ratio"] = float(geo.ratio[c].max())
+    return Evidence.from_margins({"every SOSP global: ||grad L||_2/lam - 1 <= 1e-3": cert,
+                                  "global SOSP = X*: ||X - X*|| <= 1e-6 max(1, ||X*||)": same}, meas,
                                  events=_events(drawn))
 
 
@@ -264,15 +278,16 @@ def eval_dichotomy(drawn, ctx):
     margins = {}
     sp = c & geo.is_spurious
     if bool(sp.any()):
-        for name, v in theorem1_margins(geo, land.alpha, land.beta).items():
-            margins[name] = float(v[sp].min())
+        for name, q in theorem1_inequalities(geo, land.alpha, land.beta).items():
+            margins[name] = worst_row(q.value[sp], q.bound[sp], q.sense)
         meas.update(spurious_sigma_ratio=(geo.sig_r[sp] / geo.sig_rstar[sp]).tolist(),
                     spurious_alpha_hat=geo.alpha_hat[sp].tolist(), spurious_beta_hat=geo.beta_hat[sp].tolist())
     low = c & (geo.rank < r)
-    margins["rank < r => global"] = tol_margin(float((geo.ratio[low] - 1).max()), 1e-3) if bool(low.any()) else 1.0
-    q = geo.sig_r / geo.sig_rstar.clamp_min(1e-300)
-    band = c & (geo.sig_r > 1e-6 * geo.sv[:, 0]) & (q < 2 * land.alpha / land.beta - 1e-9)
-    margins["forbidden band empty"] = float(-band.sum())
+    # no certified SOSP of rank < r: nothing to check (1.0)
+    margins["rank < r => global"] = worst_row(geo.ratio[low] - 1, SPURIOUS_TOL) if bool(low.any()) else 1.0
+    # the worst certified point's distance to the band: the better slack of sigma_r <= 1e-6 sigma_1 and
+    # sigma_r/sigma_r* >= 2a/b - 1e-9 (a max of two slacks, already on [-1, 1])
+    margins["forbidden band empty"] = float(band_slack(geo, land.alpha, land.beta)[c].min())
     return Evidence.from_margins(margins, meas, events=_events(drawn) + [f"spurious={bool(sp.any())}"])
 
 
@@ -302,10 +317,12 @@ def eval_corollary1(drawn, ctx):
     sp = c & geo.is_spurious
     if not bool(sp.any()):
         return Evidence.vacuously("no certified spurious SOSP (nothing to bound)", meas)
-    mg = corollary1_margin(geo, land.alpha, land.beta)[sp]
+    # an infinite bound (1 - 2a s_r*/(b s_r) <= 0) gives a NaN slack: inconclusive
+    bound = corollary1_bound(geo, land.alpha, land.beta)[sp]
     meas.update(spurious_norm=geo.norm_X[sp].tolist(), global_norm=geo.norm_Xstar[sp].tolist(),
                 spurious_distance=geo.dist2[sp].sqrt().tolist())
-    return Evidence.from_margins({"Corollary 1 magnitude bound": float(mg.min())}, meas, events=_events(drawn))
+    return Evidence.from_margins({"Corollary 1 magnitude bound": worst_row(geo.norm_X[sp], bound, ">=")}, meas,
+                                 events=_events(drawn))
 
 
 theorem(
@@ -341,27 +358,33 @@ def eval_k4(drawn, ctx, all_loud=False):
     meas.update(joint_sosp=int(cert.sum()), joint_global=int((cert & glob.all(dim=0)).sum()))
     if not bool(cert.any()):
         return Evidence.inconclusive("no joint certified SOSP", meas)
-    bad_special = cert.unsqueeze(0) & special & ~glob
-    margins = {"special blocks global": float(-bad_special.sum())}
-    tm = theorem1_margins(geo, land.alpha, land.beta)
-    ok_block = torch.stack([tm["(a) rank = r"], tm["(b) sigma_r/sigma_r* >= 2a/b"], tm["(c) distance"]]).amin(0)
-    ok_block = (ok_block.reshape(nb, S) >= 0) & ~glob & ~special
+    sp_rows = (cert.unsqueeze(0) & special).reshape(-1)
+    # special blocks of joint SOSPs are global: ||grad L||_2 / lam - 1 <= 1e-6 (1.0: no special block)
+    margins = {"special blocks global": worst_row(geo.ratio[sp_rows] - 1, GLOBAL_TOL) if bool(sp_rows.any()) else 1.0}
+    # a block's loud description (a)-(c): the smallest of its three slacks (NaN: not loud)
+    abc = [v for k, v in theorem1_margins(geo, land.alpha, land.beta).items() if k[:3] in ("(a)", "(b)", "(c)")]
+    loud = torch.nan_to_num(torch.stack(abc).amin(0), nan=-1.0).reshape(nb, S)
+    # only non-global generic blocks can explain a non-global joint SOSP (the others score -1: a selection)
+    eligible = torch.where(~glob & ~special, loud, torch.full_like(loud, -1.0))
     nonglobal = cert & ~glob.all(dim=0)
-    explained = ok_block.any(dim=0)
-    margins["non-global => a generic block fails loudly"] = float(-(nonglobal & ~explained).sum())
+    # per joint SOSP the best block; the worst non-global joint SOSP sets the margin (1.0: none)
+    best = eligible.amax(dim=0)
+    margins["non-global => a generic block fails loudly"] = (float(best[nonglobal].min()) if bool(nonglobal.any())
+                                                             else 1.0)
     if all_loud:
-        loud = torch.stack([tm["(a) rank = r"], tm["(b) sigma_r/sigma_r* >= 2a/b"], tm["(c) distance"]]).amin(0)
-        margins["every joint SOSP has a loud block"] = float(-(cert & ~(loud.reshape(nb, S) >= 0).any(dim=0)).sum())
+        margins["every joint SOSP has a loud block"] = float(loud.amax(dim=0)[cert].min())
     meas["joint_nonglobal"] = int(nonglobal.sum())
     return Evidence.from_margins(margins, meas, events=[f"blocks={nb}", f"mixed={len(set(special[:, 0].tolist())) > 1}"])
 
 
 def _blocks_draws(p):
     kap = KS.st.one_of(KS.st.floats(1.0, 1.9), KS.st.floats(2.2, 100.0)).map(lambda k: float(f"{k:.4g}"))
-    return KS.kim_draws(p, regime="generic", families=("gquad",), r_extra=(1,)).flatmap(
+    base = KS.kim_draws(p, regime="generic", families=("gquad",), r_extra=(1,))
+    return with_domain(base.flatmap(
         lambda d: KS.st.lists(kap, min_size=2, max_size=3).map(
             lambda ks: {**{k: v for k, v in d.items() if k not in ("kappa", "batch")},
-                        "family": "gquad-blocks", "kappas": ks}))
+                        "family": "gquad-blocks", "kappas": ks})), base, drop=("kappa", "batch"),
+        extra={"family": OneOf(("gquad-blocks",)), "kappas": Span(1.0, 100.0, log=True)})   # every block's kappa
 
 
 theorem(
@@ -386,11 +409,14 @@ def eval_k5_bound(drawn, ctx, attained=False):
     if not bool(opt.converged.all()):
         raise NumericalFailure("convex oracle did not converge")
     L0 = loss.value(torch.zeros_like(opt.delta))
-    gap = L0 - loss.value(opt.delta) - lam * nuclear_norm(opt.delta)
+    drop = L0 - loss.value(opt.delta)
+    pen = lam * nuclear_norm(opt.delta)
+    gap = drop - pen
     rel = gap / L0.abs().clamp_min(1e-300)
-    margins = {"lam ||X*||_* <= L(0) - L(X*)": float(rel.min()) / 1e-10 + 1.0}
+    # roundoff allowance 1e-10 |L(0)|
+    margins = {"lam ||X*||_* <= L(0) - L(X*)": worst_row(pen, drop + 1e-10 * L0.abs().clamp_min(1e-300))}
     if attained:
-        margins["slack <= 1e-6 L(0)"] = tol_margin(float(rel.max()), 1e-6)
+        margins["slack <= 1e-6 L(0)"] = worst_row(gap, 1e-6 * L0.abs().clamp_min(1e-300))
     return Evidence.from_margins(margins,
                                  {"min_relative_slack": float(rel.min()), "L0": L0.tolist()}, events=_events(drawn))
 
@@ -401,7 +427,7 @@ lemma(
               "global minimum lies in a ball around the zero init whose radius shrinks as 1/lam.",
     assumptions="Any of the three families (L >= 0).",
     provenance="paper",
-    strategy=lambda p: KS.kim_draws(p, regime="generic") | KS.kim_draws(p, regime="special"),
+    strategy=lambda p: either(KS.kim_draws(p, regime="generic"), KS.kim_draws(p, regime="special")),
     evaluate=eval_k5_bound)
 
 
@@ -428,9 +454,12 @@ def eval_k5_soft(drawn, ctx, guarantee=False):
         return Evidence.vacuously("no spurious SOSP from any init", {"small": [a, b], "large": [cc, d]})
     p = float(fisher_exact([[a, b], [cc, d]], alternative="greater")[1])
     meas = {"spurious/total small init": [a, a + b], "spurious/total large init": [cc, cc + d], "p_value": p}
-    margins = {"small-init spurious rate not significantly higher (p >= 0.01)": p - 0.01}
+    margins = {"small-init spurious rate not significantly higher (p >= 0.01)": at_least(p, 0.01)}
     if guarantee:
-        margins["no spurious SOSP from zero/small init"] = float(-a)
+        # spurious iff ||grad L||_2 / lam - 1 >= 1e-3: the worst certified small-init end point
+        cs = c & small
+        margins["no spurious SOSP from zero/small init"] = (worst_row(land.geo.ratio[cs] - 1, SPURIOUS_TOL)
+                                                            if bool(cs.any()) else 1.0)
     return Evidence.from_margins(margins, meas,
                                  events=[f"kappa={drawn.get('kappa')}"])
 
@@ -440,8 +469,11 @@ def _soft_draws(p):
     if not inst:
         return KS.kim_draws(p, regime="generic", families=("gquad",))
     per = max(4, int(p.get("inits", 5)))
-    return KS.st.sampled_from(inst).flatmap(
-        lambda d: KS.st.fixed_dictionaries({"seed": SEEDS}).map(lambda e: {**d, **e, "inits": per, "batch": 8}))
+    keys = sorted({k for d in inst for k in d})
+    dom = {k: OneOf(tuple(dict.fromkeys(d[k] for d in inst if k in d))) for k in keys}   # every curated family
+    dom.update(seed=SEED_SPAN, inits=OneOf((per,)), batch=OneOf((8,)))
+    return declare(KS.st.sampled_from(inst).flatmap(
+        lambda d: KS.st.fixed_dictionaries({"seed": SEEDS}).map(lambda e: {**d, **e, "inits": per, "batch": 8})), dom)
 
 
 theorem(
@@ -463,9 +495,13 @@ def eval_k5_origin(drawn, ctx, threshold_factor=1.0):
     return Evidence.from_margins(margins, meas, events=_events(drawn) + [f"lam_ratio={drawn['lam_ratio']}"])
 
 
+ORIGIN_RATIOS = (0.25, 4.0, 0.6, 1.5, 0.99, 1.01)
+
+
 def _origin_draws(p):
-    return KS.kim_draws(p, regime="generic").flatmap(
-        lambda d: KS.st.sampled_from([0.25, 4.0, 0.6, 1.5, 0.99, 1.01]).map(lambda q: {**d, "lam_ratio": q}))
+    base = KS.kim_draws(p, regime="generic")
+    return with_domain(base.flatmap(lambda d: KS.st.sampled_from(ORIGIN_RATIOS).map(lambda q: {**d, "lam_ratio": q})),
+                       base, extra={"lam_ratio": OneOf(ORIGIN_RATIOS)})
 
 
 lemma(
@@ -519,9 +555,11 @@ def eval_k6(drawn, ctx):
     step = 0.25 / (2 * sig1 + obj.lam + torch.linalg.matrix_norm(obj.loss.grad(obj.delta(Y)), ord=2))
     Yend, Fend, _, trace = gradient_descent(obj, Y0, drawn["steps"], fixed_step=step,
                                             trace_every=max(1, drawn["steps"] // 50))
-    frac = (Fs - Fend) / (Fs - Fglobal).clamp_min(1e-300)
+    gap = (Fs - Fglobal).clamp_min(1e-300)
+    frac = (Fs - Fend) / gap
     meas.update(min_fraction_of_gap_closed=float(frac.min()), saddle_values=Fs.tolist(), end_values=Fend.tolist())
-    return Evidence.from_margins({"escaped (>= 99% of the gap closed)": float(frac.min()) - 0.99}, meas,
+    # >= 99% of the gap closed: g(Y_end) - g_global <= 1% of (g(saddle) - g_global)
+    return Evidence.from_margins({"escaped (>= 99% of the gap closed)": worst_row(Fend - Fglobal, 0.01 * gap)}, meas,
                                  traces=_escape_plot(trace, max(1, drawn["steps"] // 50), Fglobal),
                                  events=[f"saddle={drawn['saddle']}"])
 
@@ -540,9 +578,11 @@ theorem(
     assumptions="G-quad with kappa = 1 (saddles known in closed form), lam < sigma_1(T); GD with Armijo steps "
                 "for a fixed step budget; cited result (Lee et al.), not the paper's theorem.",
     provenance="paper",
-    strategy=lambda p: KS.kim_draws(p, regime="special", families=("gquad",)).flatmap(
+    strategy=lambda p: with_domain(KS.kim_draws(p, regime="special", families=("gquad",)).flatmap(
         lambda d: KS.st.fixed_dictionaries({"saddle": KS.st.sampled_from(["origin", "non-top"]),
                                             "steps": KS.st.just(3000)}).map(lambda e: {**d, **e})),
+        KS.kim_draws(p, regime="special", families=("gquad",)),
+        extra={"saddle": OneOf(("origin", "non-top")), "steps": OneOf((3000,))}),
     evaluate=eval_k6)
 
 
@@ -552,8 +592,9 @@ control(
               "zero, so GD never moves: the random perturbation (or random init) in the escape results is needed.",
     assumptions="As kim2025.k6_saddle_escape, started at (0, 0) with no jitter.",
     guards=("kim2025.k6_saddle_escape",), provenance="derived",
-    strategy=lambda p: KS.kim_draws(p, regime="special", families=("gquad",)).map(
-        lambda d: {**d, "saddle": "origin", "steps": 300, "jitter": 0.0}),
+    strategy=lambda p: with_domain(KS.kim_draws(p, regime="special", families=("gquad",)).map(
+        lambda d: {**d, "saddle": "origin", "steps": 300, "jitter": 0.0}), KS.kim_draws(p, regime="special", families=("gquad",)),
+        extra={"saddle": OneOf(("origin",)), "steps": OneOf((300,)), "jitter": OneOf((0.0,))}),
     evaluate=eval_k6)
 
 
@@ -579,14 +620,20 @@ def eval_nc1(drawn, ctx, statement):
     meas = {"value_gap": gap, "rank": rank, "r": 2, "certificate_ratio": ratio, "grad": float(rep.grad_norm[0]),
             "lam_min": float(rep.lam_min[0]), "alpha_hat": pts.alpha_hat}
     if statement == "rank":       # mutant of K2: non-global => rank r
-        m = (rank - 2) / 2 if gap > 1e-6 else 1.0
+        # rank r = 2 as numerical_rank counts it: sigma_2 > 1e-6 sigma_1 for the factors Y = [A; B]
+        sv = torch.linalg.svdvals(res.Y)[0]
+        meas["sigma_2/sigma_1 of [A; B]"] = float(sv[1] / sv[0])
+        # a global point (gap <= 1e-6): the premise is absent (1.0)
+        m = at_least(sv[1], 1e-6 * float(sv[0])) if gap > 1e-6 else 1.0
         return Evidence.from_margins({"non-global => rank r": m}, meas)
-    # mutant M5: the convex certificate implies global optimality even for nonconvex L
-    m = -gap if ratio <= 1 + 1e-6 else 1.0
+    # mutant M5: the convex certificate implies global optimality even for nonconvex L: g(X) <= global value
+    # (1.0 where the certificate rejects X: the premise is absent)
+    m = at_most(float(res.value[0]), pts.global_value) if ratio <= 1 + 1e-6 else 1.0
     return Evidence.from_margins({"certificate => global": m}, meas)
 
 
-_NC1_DRAWS = lambda p: KS.st.fixed_dictionaries({"seed": SEEDS, "jitter": KS.st.sampled_from([0.0, 1e-6])})  # noqa: E731
+_NC1_DRAWS = lambda p: declare(KS.st.fixed_dictionaries({"seed": SEEDS, "jitter": KS.st.sampled_from([0.0, 1e-6])}),  # noqa: E731
+                               {"seed": SEED_SPAN, "jitter": OneOf((0.0, 1e-6))})
 
 control(
     id="kim2025.nc1_rank", paper=PAPER, theorem="NC1 (RSC violated: 'non-global => rank r')",
@@ -617,12 +664,12 @@ def eval_spurious_property(drawn, ctx, prop):
     if not bool(sp.any()):
         return Evidence.vacuously("no certified spurious SOSP", meas)
     if prop == "norm":
-        v = (geo.norm_X[sp] - geo.norm_Xstar[sp]) / geo.norm_Xstar[sp]
         meas.update(spurious_norm=geo.norm_X[sp].tolist(), global_norm=geo.norm_Xstar[sp].tolist())
-        return Evidence.from_margins({"spurious => ||X|| >= ||X*||": float(v.min())}, meas)
+        return Evidence.from_margins({"spurious => ||X|| >= ||X*||": worst_row(geo.norm_X[sp], geo.norm_Xstar[sp], ">=")},
+                                     meas)
     q = geo.sig_r[sp] / geo.sig_rstar[sp]
     meas["sigma_ratio"] = q.tolist()
-    return Evidence.from_margins({"spurious => sigma_r/sigma_r* >= 0.5": float((q - 0.5).min()) / 0.5}, meas)
+    return Evidence.from_margins({"spurious => sigma_r/sigma_r* >= 0.5": worst_row(q, 0.5, ">=")}, meas)
 
 
 control(
@@ -640,8 +687,9 @@ control(
               "instance with a spurious SOSP refutes it.",
     assumptions="G-quad with kappa in [1, 6).",
     guards=("kim2025.k1_special",), provenance="derived",
-    strategy=lambda p: KS.kim_draws(p, regime="generic", families=("gquad",)).map(
-        lambda d: {**d, "kappa": min(d["kappa"], 5.9)}),
+    strategy=lambda p: with_domain(KS.kim_draws(p, regime="generic", families=("gquad",)).map(
+        lambda d: {**d, "kappa": min(d["kappa"], 5.9)}), KS.kim_draws(p, regime="generic", families=("gquad",)),
+        extra={"kappa": Span(10 ** 0.35, 5.9, log=True)}),
     evaluate=functools.partial(eval_every_sosp_global, regime="any"),
     examples=tuple(d for d in _fixtures("generic") if d.get("kappa", 99) < 6))
 
@@ -666,7 +714,7 @@ control(
 
 # ---------------------------------------------------------------- mutants of the lemmas and of Theorem 2 / Sec. 3.4
 
-_ANY_REGIME = lambda p: KS.kim_draws(p, regime="generic") | KS.kim_draws(p, regime="special")  # noqa: E731
+_ANY_REGIME = lambda p: either(KS.kim_draws(p, regime="generic"), KS.kim_draws(p, regime="special"))  # noqa: E731
 
 control(
     "kim2025.m7_equality_everywhere", guards="kim2025.k0_identities", paper=PAPER,

@@ -13,10 +13,11 @@ import functools
 import torch
 from hypothesis import strategies as st
 
+from ..strategies.domain import OneOf, with_domain
 from ..strategies.realnet import peft_draws, realnet_draws
 
 from . import realnet as R
-from .claim import Evidence, control, lemma, tol_margin
+from .claim import Evidence, at_least, at_most, control, lemma
 from .numerics import ntk_features as nf
 from .numerics import peft_checks as pc
 from .numerics.convex_oracle import nuclear_norm
@@ -71,7 +72,7 @@ def eval_merged_update(drawn, ctx, unscaled=False):
                                                         expected),
             "forward = net(W_base + s B A)": pc.rel(out, ref)}
     tol = TOL[dt]
-    return Evidence.from_margins({k: tol_margin(v, tol) for k, v in errs.items()},
+    return Evidence.from_margins({k: at_most(v, tol) for k, v in errs.items()},
                                  {"scaling": s, "tol": tol, **{f"err[{k}]": v for k, v in errs.items()}},
                                  events=_events(drawn))
 
@@ -117,9 +118,9 @@ def eval_noop(drawn, ctx, base_untouched=False):
         errs["W_base = W"] = pc.rel(lay.base_layer.weight, W.to(dt))
     tol = 1e-15 if exact else TOL[dt]
     meas = {"lora_B_max": float(pc.factors(lay)[1].detach().abs().max()), "tol": tol, **{f"err[{k}]": v for k, v in errs.items()}}
-    margins = {k: tol_margin(v, tol) for k, v in errs.items()}
+    margins = {k: at_most(v, tol) for k, v in errs.items()}
     if exact:
-        margins["B = 0"] = tol_margin(meas["lora_B_max"], 1e-300)
+        margins["B = 0 (max |B| <= 1e-300)"] = at_most(meas["lora_B_max"], 1e-300)
     return Evidence.from_margins(margins, meas, events=_events(drawn))
 
 
@@ -181,15 +182,19 @@ def eval_weight_decay(drawn, ctx, drop_scaling=False):
     slack = 1e-6 + float((ep.Y[c].flatten(1).norm(dim=1) * ep.sosp.grad_norm[c] / ep.obj.lam[c]).max())
     meas.update(lora_alpha=drawn["lora_alpha"], scaling=pc.factors(lay)[2], checked=len(idx), balance_tol=slack,
                 **{f"worst[{k}]": v for k, v in worst.items()})
-    return Evidence.from_margins({"update loaded": tol_margin(worst["update loaded"], 1e-12),
-                                  "balanced: s wd = nuclear": tol_margin(worst["balanced: s wd = nuclear"], slack),
-                                  "unbalanced: s wd >= nuclear": worst["unbalanced: s wd >= nuclear"] + 1e-12},
+    return Evidence.from_margins({"update loaded": at_most(worst["update loaded"], 1e-12),
+                                  "balanced: s wd = nuclear": at_most(worst["balanced: s wd = nuclear"], slack),
+                                  "unbalanced: s wd >= nuclear": at_least(worst["unbalanced: s wd >= nuclear"], -1e-12)},
                                  meas, events=R.events(drawn, meas))
 
 
+WD_ALPHAS = (1, 4, 16)
+
+
 def _wd_draws(p):
-    return realnet_draws(p, inits=True).flatmap(lambda d: st.sampled_from([1, 4, 16]).map(
-        lambda a: {**d, "lora_alpha": a}))
+    base = realnet_draws(p, inits=True)
+    return with_domain(base.flatmap(lambda d: st.sampled_from(WD_ALPHAS).map(lambda a: {**d, "lora_alpha": a})),
+                       base, extra={"lora_alpha": OneOf(WD_ALPHAS)})
 
 
 lemma(
@@ -243,7 +248,7 @@ def eval_pissa(drawn, ctx, shift=0):
             "s B A = U_r S_r V_r^T": pc.rel(dW, (Ur * S[:r]) @ Vr.T),
             "W_res + s B A = W": pc.rel(res + dW, W)}
     meas.update({f"err[{k}]": v for k, v in errs.items()}, scaling=pc.factors(lay)[2], tol=tol)
-    return Evidence.from_margins({k: tol_margin(v, tol) for k, v in errs.items()}, meas, events=_events(drawn))
+    return Evidence.from_margins({k: at_most(v, tol) for k, v in errs.items()}, meas, events=_events(drawn))
 
 
 lemma(

@@ -7,7 +7,8 @@ grad L(X) = -lam L R^T + S, the distance to X*, the tail sum_{s > r*} sigma_s(X)
 pointwise constants alpha_hat = <grad L(X) - grad L(X*), X - X*> / ||X - X*||^2 and
 beta_hat = Hess L(X)[D, D] / ||D||^2 with D = u* v_r^T - u_r v*^T ((u_r, v_r) the r-th singular pair
 of X, (u*, v*) the top pair of S): the second-order condition gives ||S||_2 <= lam + beta_hat sigma_r.
-All batched over end points; float64.
+Theorem 1 (a)-(d) and Corollary 1 come as inequalities (value, bound per end point) in these units,
+scored by their relative slack (numerics/slack.py).  All batched over end points; float64.
 """
 from __future__ import annotations
 
@@ -15,14 +16,17 @@ from dataclasses import dataclass
 
 import torch
 
+from .slack import slack_at_least, slack_at_most
+
 GLOBAL_TOL = 1e-6     # ratio <= 1 + 1e-6: global (spec "Classification")
 SPURIOUS_TOL = 1e-3   # ratio >= 1 + 1e-3: spurious; in between: ambiguous (inconclusive)
+RANK_TOL = 1e-6       # rank X = #{sigma_i > 1e-6 sigma_1}
 
 
 @dataclass
 class EndpointGeometry:
     sv: torch.Tensor          # (S, k) singular values of X, descending
-    rank: torch.Tensor        # (S,) #sv > 1e-6 sv_1
+    rank: torch.Tensor        # (S,) #sv > RANK_TOL sv_1
     ratio: torch.Tensor       # (S,) ||grad L(X)||_2 / lam
     S_norm: torch.Tensor      # (S,) ||S||_2
     LS_RS: torch.Tensor       # (S,) max(||L_r^T S||, ||S R_r||) / max(1, ||S||)  (~0 at stationary points)
@@ -54,7 +58,7 @@ def endpoint_geometry(loss, lam: torch.Tensor, X: torch.Tensor, Xstar: torch.Ten
     Sz = X.shape[0]
     rows = torch.arange(Sz, device=X.device)
     U, sv, Vh = torch.linalg.svd(X, full_matrices=False)
-    rank = (sv > 1e-6 * sv[:, :1].clamp_min(1e-300)).sum(dim=1)
+    rank = (sv > RANK_TOL * sv[:, :1].clamp_min(1e-300)).sum(dim=1)
     G = loss.grad(X)
     ratio = torch.linalg.matrix_norm(G, ord=2) / lam
     keep = (torch.arange(sv.shape[1], device=X.device).unsqueeze(0) < rank.unsqueeze(1)).to(X.dtype)
@@ -80,27 +84,66 @@ def endpoint_geometry(loss, lam: torch.Tensor, X: torch.Tensor, Xstar: torch.Ten
                             sig_r, alpha_hat, beta_hat, X.flatten(1).norm(dim=1), Xstar.flatten(1).norm(dim=1))
 
 
-def theorem1_margins(geo: EndpointGeometry, alpha: torch.Tensor, beta: torch.Tensor, slack: float = 1e-9) -> dict:
-    """Scale-normalised margins of Theorem 1's generic-regime conditions (a)-(d), per end point.
+@dataclass
+class Inequality:
+    """One inequality per end point, ``value <= bound`` (sense '<=') or ``value >= bound`` (sense '>='),
+    in the theorem's own units; ``slack()`` is its per-row relative slack (numerics/slack.py), in [-1, 1]."""
+    value: torch.Tensor       # (S,)
+    bound: torch.Tensor       # (S,)
+    sense: str
 
-    (a) rank X = r (sigma_r > 1e-6 sigma_1); (b) sigma_r / sigma_{r*} >= 2 alpha / beta;
-    (c) ||X - X*||^2 (1 - 2 alpha sigma_{r*} / (beta sigma_r)) >= sum_{s > r*} sigma_s^2;
-    (d) (2 kappa_hat alpha_hat - 1) ||X - X*||^2 + sum_{s > r*} sigma_s^2 <= 0, kappa_hat = sigma_{r*}/(beta_hat sigma_r).
+    def slack(self) -> torch.Tensor:
+        f = slack_at_most if self.sense == "<=" else slack_at_least
+        return f(self.value, self.bound)
+
+
+
+def theorem1_inequalities(geo: EndpointGeometry, alpha: torch.Tensor, beta: torch.Tensor,
+                          slack: float = 1e-9) -> dict[str, Inequality]:
+    """Theorem 1's generic-regime conditions (a)-(d), per end point, in natural units; ``slack`` is the
+    roundoff allowance, relative to ||X - X*||^2 + sum_{s > r*} sigma_s^2 in (c) and (d).
+
+    (a) rank X = r: sigma_r >= 1e-6 sigma_1; (b) sigma_r / sigma_{r*} >= 2 alpha / beta;
+    (c) ||X - X*||^2 (1 - 2 alpha sigma_{r*} / (beta sigma_r)) >= sum_{s > r*} sigma_s^2, written as
+        ||X - X*||^2 >= sum_{s > r*} sigma_s^2 + (2 alpha sigma_{r*} / (beta sigma_r)) ||X - X*||^2;
+    (d) (2 kappa_hat alpha_hat - 1) ||X - X*||^2 + sum_{s > r*} sigma_s^2 <= 0, kappa_hat = sigma_{r*}/(beta_hat
+        sigma_r), written as 2 kappa_hat alpha_hat ||X - X*||^2 + sum_{s > r*} sigma_s^2 <= ||X - X*||^2.
     """
-    q = geo.sig_r / geo.sv[:, 0].clamp_min(1e-300)
-    a = (q - 1e-6) / (q + 1e-6)
+    a = Inequality(geo.sig_r, RANK_TOL * geo.sv[:, 0].clamp_min(1e-300), ">=")
     ratio = geo.sig_r / geo.sig_rstar.clamp_min(1e-300)
-    b = (ratio - 2 * alpha / beta + slack) / (2 * alpha / beta)
-    scale = (geo.dist2 + geo.tail2).clamp_min(1e-300)
-    c = (geo.dist2 * (1 - 2 * alpha * geo.sig_rstar / (beta * geo.sig_r.clamp_min(1e-300))) - geo.tail2) / scale + slack
+    b = Inequality(ratio, 2 * alpha / beta - slack, ">=")
+    allow = slack * (geo.dist2 + geo.tail2)
+    k = 2 * alpha * geo.sig_rstar / (beta * geo.sig_r.clamp_min(1e-300))
+    c = Inequality(geo.dist2, geo.tail2 + k * geo.dist2 - allow, ">=")
     kappa_hat = geo.sig_rstar / (geo.beta_hat * geo.sig_r).clamp_min(1e-300)
-    d = -((2 * kappa_hat * geo.alpha_hat - 1) * geo.dist2 + geo.tail2) / scale + slack
-    return {"(a) rank = r": a, "(b) sigma_r/sigma_r* >= 2a/b": b, "(c) distance": c, "(d) pointwise": d}
+    d = Inequality(2 * kappa_hat * geo.alpha_hat * geo.dist2 + geo.tail2, geo.dist2 + allow, "<=")
+    return {"(a) rank = r: sigma_r >= 1e-6 sigma_1": a, "(b) sigma_r/sigma_r* >= 2a/b": b,
+            "(c) distance: |X-X*|^2 >= sum_{s>r*} s_s^2 + (2a s_r*/(b s_r)) |X-X*|^2": c,
+            "(d) pointwise: 2 kappa_hat alpha_hat |X-X*|^2 + sum_{s>r*} s_s^2 <= |X-X*|^2": d}
+
+
+def theorem1_margins(geo: EndpointGeometry, alpha: torch.Tensor, beta: torch.Tensor, slack: float = 1e-9) -> dict:
+    """Per-end-point relative slacks of :func:`theorem1_inequalities` (>= 0: the condition holds)."""
+    return {k: v.slack() for k, v in theorem1_inequalities(geo, alpha, beta, slack).items()}
+
+
+def band_slack(geo: EndpointGeometry, alpha, beta, slack: float = 1e-9) -> torch.Tensor:
+    """Distance of each end point to Corollary 1's forbidden band 0 < sigma_r/sigma_{r*} < 2 alpha/beta (rank r:
+    sigma_r > 1e-6 sigma_1): the better relative slack of the two inequalities that keep it out,
+    sigma_r <= 1e-6 sigma_1 or sigma_r/sigma_{r*} >= 2 alpha/beta - slack (>= 0: outside the band)."""
+    low = slack_at_most(geo.sig_r, RANK_TOL * geo.sv[:, 0])
+    high = slack_at_least(geo.sig_r / geo.sig_rstar.clamp_min(1e-300), 2 * alpha / beta - slack)
+    return torch.maximum(low, high)
+
+
+def corollary1_bound(geo: EndpointGeometry, alpha, beta) -> torch.Tensor:
+    """Corollary 1's lower bound on ||X||_F per end point: sqrt(sum_{s=r*+1}^r sigma_s^2 / (1 - 2 alpha sigma_{r*} /
+    (beta sigma_r))) - ||X*||_F; +inf where the denominator is <= 0 (no finite bound: inconclusive)."""
+    den = 1 - 2 * alpha * geo.sig_rstar / (beta * geo.sig_r.clamp_min(1e-300))
+    bound = torch.where(den > 0, (geo.tail2 / den.clamp_min(1e-300)).sqrt(), torch.full_like(den, float("inf")))
+    return bound - geo.norm_Xstar
 
 
 def corollary1_margin(geo: EndpointGeometry, alpha, beta) -> torch.Tensor:
-    """||X||_F >= sqrt(sum_{s=r*+1}^r sigma_s^2 / (1 - 2 alpha sigma_{r*} / (beta sigma_r))) - ||X*||_F."""
-    den = 1 - 2 * alpha * geo.sig_rstar / (beta * geo.sig_r.clamp_min(1e-300))
-    bound = torch.where(den > 0, (geo.tail2 / den.clamp_min(1e-300)).sqrt(), torch.full_like(den, float("inf")))
-    bound = bound - geo.norm_Xstar
-    return (geo.norm_X - bound) / geo.norm_X.clamp_min(1.0)
+    """Relative slack of ||X||_F >= :func:`corollary1_bound` per end point (NaN where the bound is infinite)."""
+    return slack_at_least(geo.norm_X, corollary1_bound(geo, alpha, beta))

@@ -43,10 +43,28 @@ _MUTANTS = (None, "transpose", "drop_factor", "skew")
 # the solver's default tolerances; a float64 re-verification passes 100x smaller ones explicitly
 RTOL = 1e-10
 ATOL = 1e-13
+# event times are refined until the bracket (or the last move) is below EVENT_XTOL * max(t, 1)
+EVENT_XTOL = 1e-12
 
 
 def _max_norm(x: torch.Tensor) -> torch.Tensor:
     return x.abs().max()
+
+
+def _rms_norm(x: torch.Tensor) -> torch.Tensor:
+    """torchdiffeq's default error norm (one row's error is diluted by the other rows')."""
+    return x.abs().pow(2).mean().sqrt()
+
+
+# the solver's error norm over the whole batched state: 'max' (every row meets the tolerance, the default)
+# or 'rms' (torchdiffeq's default; only for the negative control of the batched solve)
+NORMS = {"max": _max_norm, "rms": _rms_norm}
+
+
+def _norm_fn(norm: str):
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {sorted(NORMS)}, not {norm!r}")
+    return NORMS[norm]
 
 
 class LoRAFlow:
@@ -193,16 +211,16 @@ class _Field(torch.nn.Module):
         self.last_dt = dt
 
 
-def _segment(fn, y0, a, b, method, rtol, atol):
+def _segment(fn, y0, a, b, method, rtol, atol, norm="max"):
     """One odeint call on [a, b] whose end is a forced step (a true RK state, not interpolated)."""
     t = torch.stack([a, b])
-    opts = dict(step_t=t[1:], norm=_max_norm)
+    opts = dict(step_t=t[1:], norm=_norm_fn(norm))
     if fn.last_dt is not None:
         opts["first_step"] = torch.minimum(fn.last_dt, b - a)
     return odeint(fn, y0, t, method=method, rtol=rtol, atol=atol, options=opts)[-1]
 
 
-def _solve(flow: LoRAFlow, y0, t, r, method, rtol, atol, counter):
+def _solve(flow: LoRAFlow, y0, t, r, method, rtol, atol, counter, norm="max"):
     """States at every grid time, one odeint call per grid interval.
 
     Not one call with ``step_t=t``: torchdiffeq advances its step_t index only when a step is
@@ -213,15 +231,15 @@ def _solve(flow: LoRAFlow, y0, t, r, method, rtol, atol, counter):
     fn = _Field(flow.field(r), counter)
     ys = [y0]
     for k in range(1, len(t)):
-        ys.append(_segment(fn, ys[-1], t[k - 1], t[k], method, rtol, atol))
+        ys.append(_segment(fn, ys[-1], t[k - 1], t[k], method, rtol, atol, norm))
     return torch.stack(ys)
 
 
-def _solve_rows(flow: LoRAFlow, y0, d, r, method, rtol, atol, counter):
+def _solve_rows(flow: LoRAFlow, y0, d, r, method, rtol, atol, counter, norm="max"):
     """State at time d_b after y0_b, for every row at once (time rescaled to s in [0, 1])."""
     fn = _Field(flow.field(r), counter, scale=d.reshape(-1, 1).to(y0.dtype))
     s = torch.tensor([0.0, 1.0], dtype=y0.dtype, device=y0.device)
-    return _segment(fn, y0, s[0], s[1], method, rtol, atol)
+    return _segment(fn, y0, s[0], s[1], method, rtol, atol, norm)
 
 
 def _event_funcs(flow: LoRAFlow, r, tau, level, grad_stop):
@@ -249,7 +267,8 @@ def _first_crossing(gv: torch.Tensor, start: torch.Tensor):
     return torch.where(first < T, first, torch.full_like(first, -1))
 
 
-def _refine(flow, g, ys, t, first, r, method, rtol, atol, counter, iters=60, xtol=1e-12):
+def _refine(flow, g, ys, t, first, r, method, rtol, atol, counter, iters=60, xtol=EVENT_XTOL,
+            norm="max"):
     """Illinois root refinement of the first crossing inside [t_{k-1}, t_k] per row.
 
     A row stops when its bracket or its last Illinois move is below xtol (relative to t).
@@ -279,7 +298,7 @@ def _refine(flow, g, ys, t, first, r, method, rtol, atol, counter, iters=60, xto
             break
         c = torch.where(done, c_old, c)
         yc = _solve_rows(fl, ya, torch.where(done, torch.zeros_like(c), c - a), r, method, rtol,
-                         atol, counter)
+                         atol, counter, norm)
         gc = g(fl, rows, yc)
         left = (gc < 0) & ~done
         right = (gc >= 0) & ~done
@@ -296,7 +315,7 @@ def _refine(flow, g, ys, t, first, r, method, rtol, atol, counter, iters=60, xto
 
 def integrate(flow: LoRAFlow, Z1_0, Z2_0, t_end: float, *, method: str = "dopri8",
               rtol: float = RTOL, atol: float = ATOL, n_eval: int = 200, tau: float = 0.01,
-              grad_stop: float | None = None, events: bool = True) -> Flow:
+              grad_stop: float | None = None, events: bool = True, norm: str = "max") -> Flow:
     """Solve the flow on [0, t_end] (uniform grid of ``n_eval`` points) and locate its events.
 
     The batch is one ODE system (dopri8 or dopri5 of torchdiffeq, max-norm error control, the grid
@@ -305,14 +324,17 @@ def integrate(flow: LoRAFlow, Z1_0, Z2_0, t_end: float, *, method: str = "dopri8
     (the saddle at 0) does not count as convergence.  ``events=False`` skips the event search
     (event times are then NaN) when only the states are wanted.  Default tolerances rtol 1e-10,
     atol 1e-13 (:data:`RTOL`, :data:`ATOL`); a caller re-verifying in float64 passes tighter ones.
+    ``norm``: the error norm over the batched state, 'max' (default) or 'rms' (torchdiffeq's default, which
+    lets the other rows dilute one row's error: kept only for the negative control of the batched solve).
     """
+    _norm_fn(norm)
     if method not in ("dopri8", "dopri5"):
         raise ValueError("method must be 'dopri8' or 'dopri5'")
     r = Z1_0.shape[-1]
     counter = [0]
     t = torch.linspace(0.0, float(t_end), int(n_eval), dtype=flow.dtype, device=flow.device)
     y0 = flow.pack(Z1_0.to(flow.dtype), Z2_0.to(flow.dtype))
-    ys = _solve(flow, y0, t, r, method, rtol, atol, counter)         # (T, B, D)
+    ys = _solve(flow, y0, t, r, method, rtol, atol, counter, norm)   # (T, B, D)
     Z1, Z2 = flow.unpack(ys, r)
     B = ys.shape[1]
     loss = flow.loss(Z1, Z2)                                           # broadcasts over time
@@ -328,28 +350,29 @@ def integrate(flow: LoRAFlow, Z1_0, Z2_0, t_end: float, *, method: str = "dopri8
     def on_grid(g):
         return g(flow, allrows, ys)
     f_tau = _first_crossing(on_grid(g_tau), zero)
-    t_tau = _refine(flow, g_tau, ys, t, f_tau, r, method, rtol, atol, counter)
+    t_tau = _refine(flow, g_tau, ys, t, f_tau, r, method, rtol, atol, counter, norm=norm)
     f_half = _first_crossing(on_grid(g_half), zero)
     no_progress = (loss[0] - loss[-1]) <= 1e-14 * loss[0].abs().clamp_min(1e-300)
     f_half = torch.where(no_progress, torch.full_like(f_half, -1), f_half)
-    t_half = _refine(flow, g_half, ys, t, f_half, r, method, rtol, atol, counter)
+    t_half = _refine(flow, g_half, ys, t, f_half, r, method, rtol, atol, counter, norm=norm)
     t_grad = None
     if grad_stop is not None:
         f_grad = _first_crossing(on_grid(g_grad), f_half.clamp_min(0))
-        t_grad = _refine(flow, g_grad, ys, t, f_grad, r, method, rtol, atol, counter)
+        t_grad = _refine(flow, g_grad, ys, t, f_grad, r, method, rtol, atol, counter, norm=norm)
     return Flow(t, Z1, Z2, loss, t_tau, t_half, t_grad, float(tau), counter[0])
 
 
 def states_at(flow: LoRAFlow, Z1_0, Z2_0, times, *, method: str = "dopri8", rtol: float = RTOL,
-              atol: float = ATOL):
+              atol: float = ATOL, norm: str = "max"):
     """(Z1, Z2) at a per-row time ``times`` (B,) from (Z1_0, Z2_0): one batched solve, each row's time
     rescaled to s in [0, 1] (e.g. the state exactly at each row's event time t_tau).  Rows with a
-    non-finite time come back as NaN.  Tolerances as in :func:`integrate`."""
+    non-finite time come back as NaN.  Tolerances and ``norm`` as in :func:`integrate`."""
     r = Z1_0.shape[-1]
     times = torch.as_tensor(times, dtype=flow.dtype, device=flow.device).reshape(-1)
     ok = torch.isfinite(times)
     y0 = flow.pack(Z1_0.to(flow.dtype), Z2_0.to(flow.dtype))
-    y = _solve_rows(flow, y0, torch.where(ok, times, torch.zeros_like(times)), r, method, rtol, atol, [0])
+    y = _solve_rows(flow, y0, torch.where(ok, times, torch.zeros_like(times)), r, method, rtol, atol, [0],
+                    norm)
     y = torch.where(ok.reshape(-1, 1), y, torch.full_like(y, float("nan")))
     return flow.unpack(y, r)
 

@@ -7,13 +7,15 @@ never count as evidence for a claim.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 
 from .certificate import Certificate, certificate
 from .minimise import multistart
-from .sosp import SOSPReport, sosp_report
+from .slack import slack_at_least, slack_at_most
+from .sosp import CURV_TOL, SOSPReport, sosp_report
 
 
 @dataclass
@@ -96,16 +98,39 @@ def lam_at_ratio(loss, ratio: float) -> torch.Tensor:
     return float(ratio) * torch.linalg.matrix_norm(loss.grad(zero), ord=2)
 
 
+def _record(value: float, bound: float, sense: str, scale: float = 0.0) -> dict:
+    """The ``measured['condition[...]']`` entry of a condition scored here (as claim.Condition.record)."""
+    d = bound - value if sense == "<=" else value - bound
+    return {"value": value, "sense": sense, "bound": bound, "scale": scale,
+            "relative": d / abs(bound) if bound != 0 else float("nan")}
+
+
 def origin_margins(obj, threshold_factor: float = 1.0) -> tuple[dict, dict]:
-    """Margins of the origin lemma: Hessian spectrum in closed form (1e-10 relative) and the SOSP
-    detector rejecting the origin exactly when ||grad L(0)||_2 > factor * lam (factor 1 is the lemma,
-    other factors are mutants).  Returns (margins, measured)."""
+    """Margins of the origin lemma (Jang et al. L2; Kim et al. Sec. 3.4), relative slacks in [-1, 1].
+
+    'Hessian spectrum at 0': max |eig(H) - closed form| / max(1, ||H||) <= 1e-10 (worst instance).
+    'detector agrees with the threshold': the SOSP detector must reject the origin exactly when
+    s = ||grad L(0)||_2 - factor * lam > tau = CURV_TOL max(1, ||H||) (factor 1 is the lemma, others are
+    mutants).  Per instance the condition is s > tau where the detector rejected, s <= tau where it
+    accepted, scored by its slack with scale ||grad L(0)||_2 + factor lam (the size of the terms of s); the
+    worst instance sets the margin, positive iff every instance is classified right.
+    Returns (margins, measured); measured keeps the worst instance's values and bounds."""
     oc = origin_check(obj)
     eig_err = float(oc.eig_rel_err.max())
-    predicted = (oc.sigma[:, 0] - threshold_factor * obj.lam) > 1e-6 * oc.hess_norm
-    wrong = int((oc.detector_sosp == predicted).sum())
-    margins = {"Hessian spectrum at 0": (1e-10 - eig_err) / 1e-10,
-               "detector agrees with the threshold": float(-wrong)}
+    stat = oc.sigma[:, 0] - threshold_factor * obj.lam
+    tau = CURV_TOL * oc.hess_norm
+    scale = oc.sigma[:, 0] + threshold_factor * obj.lam.abs()
+    accepted = oc.detector_sosp
+    per_row = torch.where(accepted, slack_at_most(stat, tau, scale), slack_at_least(stat, tau, scale))
+    w = int(torch.argmin(torch.nan_to_num(per_row, nan=-math.inf)))
+    agree = float(per_row.min()) if not bool(torch.isnan(per_row).any()) else math.nan
+    predicted = stat > tau
+    wrong = int((accepted == predicted).sum())
+    margins = {"Hessian spectrum at 0": slack_at_most(eig_err, 1e-10),
+               "detector agrees with the threshold": agree}
     measured = {"eig_rel_err": eig_err, "predicted_saddles": int(predicted.sum()),
-                "detector_rejected": int((~oc.detector_sosp).sum()), "disagreements": wrong}
+                "detector_rejected": int((~accepted).sum()), "disagreements": wrong,
+                "condition[Hessian spectrum at 0]": _record(eig_err, 1e-10, "<="),
+                "condition[detector agrees with the threshold]": _record(
+                    float(stat[w]), float(tau[w]), "<=" if bool(accepted[w]) else ">=", float(scale[w]))}
     return margins, measured

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+RANK_TOL = 1e-12   # singular values <= RANK_TOL * sigma_max count as zero (factor rank and constraint rank)
+
 
 def rank_bound(KN: int) -> int:
     """Largest r with r(r+1)/2 <= KN (the Thm 3.1 bound; same as strategies.ntk_instances.r_max)."""
@@ -52,10 +54,18 @@ class RankReduction:
     stop_reason: str = ""              # 'bound' | 'no_null_vector' | 'target_rank' | 'zero'
     constraint_rank: int = -1          # numerical rank of the constraint matrix at the stop
     history: list[dict] = field(default_factory=list)  # per-step diagnostics
+    tol: float = RANK_TOL              # the rank tolerance the columns were counted with
 
     @property
     def rank(self) -> int:
         return int(self.Y.shape[1])
+
+    def rank_gap(self, r: int) -> tuple[float, float]:
+        """(sigma_{r+1}(Y), tol * sigma_1(Y)) of the final factor, sigma_{r+1} = 0 when Y has <= r columns:
+        ``rank <= r`` iff the first is <= the second (the tolerance the rank was counted with)."""
+        s = torch.linalg.svdvals(self.Y.detach().double()) if self.Y.numel() else torch.zeros(0)
+        top = float(s[0]) if s.numel() else 0.0
+        return (float(s[r]) if s.numel() > r else 0.0), self.tol * top
 
     @property
     def output_error(self) -> float:
@@ -111,7 +121,7 @@ def _nuclear(Y: torch.Tensor, m: int) -> float:
     return float(torch.linalg.svdvals(Y[:m] @ Y[m:].T).sum())
 
 
-def full_column_rank(Y: torch.Tensor, tol: float = 1e-12) -> torch.Tensor:
+def full_column_rank(Y: torch.Tensor, tol: float = RANK_TOL) -> torch.Tensor:
     """Re-factor Y to full column rank keeping Y Y^T: Y V for the right singular vectors V of the
     singular values above tol * sigma_max (the dropped part of Y Y^T is at most (tol sigma_max)^2
     per column).  The columns of the result are orthogonal."""
@@ -125,7 +135,7 @@ def full_column_rank(Y: torch.Tensor, tol: float = 1e-12) -> torch.Tensor:
 
 
 def reduce_rank(G: torch.Tensor, Y: torch.Tensor, target_rank: int | None = None,
-                tol: float = 1e-12, use_constraint_rank: bool = True,
+                tol: float = RANK_TOL, use_constraint_rank: bool = True,
                 max_steps: int | None = None) -> RankReduction:
     """Barvinok–Pataki rank reduction of one factorisation (Jang et al. 2024, Thm 3.1, check C1).
 
@@ -212,9 +222,9 @@ def reduce_rank(G: torch.Tensor, Y: torch.Tensor, target_rank: int | None = None
         nuclear_before=nuc0, nuclear_after=_nuclear(Yc, m),
         half_sq_norm_before=half0, half_sq_norm_after=0.5 * float((Yc ** 2).sum()),
         initial_rank=int(Y.shape[1]), steps=steps, stop_reason=stop, constraint_rank=crank,
-        history=history,
+        history=history, tol=tol,
     )
 
 
-__all__ = ["RankReduction", "reduce_rank", "rank_bound", "constraint_matrix", "outputs",
+__all__ = ["RANK_TOL", "RankReduction", "reduce_rank", "rank_bound", "constraint_matrix", "outputs",
            "full_column_rank", "svec", "smat"]

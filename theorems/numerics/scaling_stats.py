@@ -56,7 +56,10 @@ def kaplan_meier(T, censored):
 
 def km_quantile(T, censored, q: float = 0.5) -> float:
     """Smallest event time with S(t) <= 1 - q (inf if the curve never gets there)."""
-    times, S = kaplan_meier(T, censored)
+    T, cens = np.asarray(T, dtype=float), np.asarray(censored, dtype=bool)
+    if len(T) and _censored_last(T, cens):                       # S is the empirical curve: no product loop
+        return float(_km_quantile_rows(T[None], cens[None], q)[0])
+    times, S = kaplan_meier(T, cens)
     hit = np.nonzero(S <= 1 - q + 1e-12)[0]
     return float(times[hit[0]]) if len(hit) else math.inf
 
@@ -71,20 +74,42 @@ def cell_quantile(T, censored, q: float = 0.5) -> float:
     return float(np.quantile(x, q, method="inverted_cdf"))
 
 
+def _censored_last(T, cens) -> bool:
+    """Every censored time is at or beyond every observed one (one common cutoff, as first_passage's T = inf):
+    then the Kaplan-Meier curve is the empirical one, S(u) = #{T > u} / n at each event time u."""
+    return not cens.any() or cens.all() or float(T[cens].min()) >= float(T[~cens].max())
+
+
+def _km_quantile_rows(T, cens, q: float):
+    """km_quantile of each row of (T, cens) when every censored time is last (_censored_last): the smallest event
+    time u with #{events <= u} / n >= q - 1e-12, i.e. km_quantile's S(u) <= 1 - q + 1e-12 with S(u) exact."""
+    n = T.shape[1]
+    srt = np.sort(np.where(cens, np.inf, T), axis=1)              # censored (never an event) sort last
+    e = int(np.argmax(np.arange(1, n + 1) / n >= q - 1e-12))     # e + 1 events needed
+    return srt[:, e]                                              # inf if the curve never gets there
+
+
 def bootstrap_quantile(T, censored, rng, n_boot: int = 2000, q: float = 0.5, level: float = 0.95):
-    """(point, lo, hi, draws): percentile-bootstrap CI of a cell quantile, resampling runs."""
+    """(point, lo, hi, draws): percentile-bootstrap CI at ``level`` (two-sided) of a cell quantile, resampling
+    runs (Kaplan-Meier for a resample with more than 10% censored, as :func:`cell_quantile`)."""
     T, cens = np.asarray(T, dtype=float), np.asarray(censored, dtype=bool)
     n = len(T)
     idx = rng.integers(0, n, size=(n_boot, n))
     cs = cens[idx]
     plain = cs.mean(axis=1) <= KM_THRESHOLD
     draws = np.empty(n_boot)
-    if plain.any():                                              # vectorised order statistics
-        draws[plain] = np.quantile(np.where(cs[plain], np.inf, T[idx[plain]]), q, axis=1, method="inverted_cdf")
-    for j in np.nonzero(~plain)[0]:
-        draws[j] = km_quantile(T[idx[j]], cs[j], q)
+    if plain.any():                                              # vectorised order statistics: np.quantile's
+        k = int(np.quantile(np.arange(n), q, method="inverted_cdf"))  # inverted_cdf element, rank k of each row
+        draws[plain] = np.sort(np.where(cs[plain], np.inf, T[idx[plain]]), axis=1)[:, k]
+    km = np.nonzero(~plain)[0]
+    if len(km) and _censored_last(T, cens):                      # km_quantile's fast path, all rows at once
+        draws[km] = _km_quantile_rows(T[idx[km]], cs[km], q)
+    else:
+        for j in km:
+            draws[j] = km_quantile(T[idx[j]], cs[j], q)
     a = (1 - level) / 2
-    return cell_quantile(T, cens, q), float(np.quantile(draws, a)), float(np.quantile(draws, 1 - a)), draws
+    lo, hi = np.quantile(draws, [a, 1 - a])
+    return cell_quantile(T, cens, q), float(lo), float(hi), draws
 
 
 def wls(x, y, w):
@@ -95,6 +120,14 @@ def wls(x, y, w):
     coef, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
     rss = float(np.sum(w * (y - X @ coef) ** 2))
     return float(coef[0]), float(coef[1]), rss
+
+
+def _wls_slopes(x, Y, w):
+    """wls(x, Y[:, j], w)[1] for every column j at once (one weighted design, many right-hand sides)."""
+    X = np.stack([np.ones_like(x), x], 1)
+    sw = np.sqrt(np.asarray(w, dtype=float))
+    coef, *_ = np.linalg.lstsq(X * sw[:, None], Y * sw[:, None], rcond=None)
+    return coef[1]
 
 
 @dataclass
@@ -108,16 +141,19 @@ class LogLogFit:
     boot_slopes: np.ndarray
     censored_fraction: list
 
-    def within(self, lo: float, hi: float, alpha: float = 0.05) -> tuple[float, float]:
-        """(margin, bootstrap TOST p): the (1 - alpha) CI of the slope lies in [lo, hi] iff margin >= 0;
-        margin = min(ci_lo - lo, hi - ci_hi) / (hi - lo)."""
+    def ci(self, alpha: float = 0.05) -> tuple[float, float]:
+        """The two-sided (1 - alpha) percentile-bootstrap interval of the slope (alpha: e.g. a Holm level)."""
         a, b = np.quantile(self.boot_slopes, [alpha / 2, 1 - alpha / 2])
-        p = min(1.0, 2 * max(np.mean(self.boot_slopes <= lo), np.mean(self.boot_slopes >= hi)))
-        return float(min(a - lo, hi - b) / (hi - lo)), float(p)
+        return float(a), float(b)
+
+    def tost_p(self, lo: float, hi: float) -> float:
+        """Bootstrap TOST p-value of 'the slope lies in [lo, hi]' (small: the bootstrap slopes sit inside)."""
+        return float(min(1.0, 2 * max(np.mean(self.boot_slopes <= lo), np.mean(self.boot_slopes >= hi))))
 
 
 def loglog_fit(x, cells, rng, n_boot: int = 2000, level: float = 0.95, q: float = 0.5) -> LogLogFit:
-    """Fit log median T = a + s log x with weights 1 / Var_boot(log median), bootstrap over seeds.
+    """Fit log median T = a + s log x with weights 1 / Var_boot(log median), bootstrap over seeds; [lo, hi]:
+    the two-sided ``level`` percentile interval of the bootstrap slopes (the fit's weights held fixed).
 
     cells: list of (T, censored) per x.  Cells whose median is censored (inf) make the fit impossible:
     the slope is then nan (callers report inconclusive or fail the censoring condition)."""
@@ -133,7 +169,7 @@ def loglog_fit(x, cells, rng, n_boot: int = 2000, level: float = 0.95, q: float 
     var = np.maximum(draws.var(axis=1), 1e-8)
     w = 1 / var
     a, s, _ = wls(lx, np.log(meds), w)
-    boot = np.array([wls(lx, draws[:, j], w)[1] for j in range(draws.shape[1])])
+    boot = _wls_slopes(lx, draws, w)
     al = (1 - level) / 2
     return LogLogFit(s, a, float(np.quantile(boot, al)), float(np.quantile(boot, 1 - al)), meds, w.tolist(),
                      boot, cf)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .slack import slack_at_least, slack_at_most
+
 GRAD_TOL = 1e-7          # spec: ||grad|| <= 1e-7
 CURV_TOL = 1e-6          # spec: lambda_min >= -1e-6 * max(1, ||H||)
 DENSE_LIMIT = 600        # dense eigvalsh up to this dimension, Lanczos on HVPs above
@@ -23,10 +25,21 @@ class SOSPReport:
     hess_norm: torch.Tensor      # (B,) spectral norm of the Hessian
     is_stationary: torch.Tensor  # (B,) bool
     is_sosp: torch.Tensor        # (B,) bool
+    grad_tol: float = GRAD_TOL   # the tolerances the test was run with
+    curv_tol: float = CURV_TOL
 
     def curvature_margin(self) -> torch.Tensor:
-        """lambda_min / max(1, ||H||) (>= -CURV_TOL at an SOSP)."""
+        """The relative curvature lambda_min / max(1, ||H||), a measured quantity (not a slack): the test
+        asks it to be >= -curv_tol."""
         return self.lam_min / self.hess_norm.clamp_min(1.0)
+
+    def stationarity_slack(self) -> torch.Tensor:
+        """(B,) relative slack of ||grad|| <= grad_tol (numerics/slack.py): >= 0 iff ``is_stationary``."""
+        return slack_at_most(self.grad_norm, self.grad_tol)
+
+    def curvature_slack(self) -> torch.Tensor:
+        """(B,) relative slack of lambda_min >= -curv_tol max(1, ||H||), the second-order half of the test."""
+        return slack_at_least(self.lam_min, -self.curv_tol * self.hess_norm.clamp_min(1.0))
 
 
 def hessian_extremes(obj, Y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -64,4 +77,4 @@ def sosp_report(obj, Y: torch.Tensor, grad_tol: float = GRAD_TOL, curv_tol: floa
     lam_min, hnorm = hessian_extremes(obj, Y)
     stationary = g <= grad_tol
     sosp = stationary & (lam_min >= -curv_tol * hnorm.clamp_min(1.0))
-    return SOSPReport(g, lam_min, hnorm, stationary, sosp)
+    return SOSPReport(g, lam_min, hnorm, stationary, sosp, grad_tol, curv_tol)

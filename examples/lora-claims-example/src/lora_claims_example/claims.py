@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from lora_claims import Evidence, control, theorem
+from lora_claims import Evidence, at_least, control, theorem
 
 from .strategies import target, target_draws
 
@@ -30,15 +30,14 @@ def lora_fit(M: torch.Tensor, r: int, seed: int, sweeps: int = 200) -> torch.Ten
 
 
 def eval_eckart_young(drawn, ctx, tail_from: int = 0):
-    """Relative slack of ||M - B A^T||^2 >= sum_{i > r - tail_from} s_i^2 (normalised by ||M||^2, plus the
-    round-off allowance)."""
+    """||M - B A^T||^2 >= sum_{i > r - tail_from} s_i^2, less the round-off allowance ROUNDOFF ||M||^2."""
     M, s = target(drawn, ctx.device, ctx.dtype)
     M = M.to(ctx.device, ctx.dtype)
     fit = lora_fit(M, drawn["r"], drawn["seed"])
     loss = float(torch.linalg.matrix_norm(M - fit) ** 2)
     bound = float((s[drawn["r"] - tail_from:] ** 2).sum())
     scale = float((s ** 2).sum())
-    return Evidence.from_margins({"loss >= tail": (loss - bound) / scale + ROUNDOFF},
+    return Evidence.from_margins({"loss >= tail": at_least(loss, bound - ROUNDOFF * scale)},
                                  {"loss": loss, "tail": bound, "norm2": scale})
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
+from lora_claims import Span, declare
+
 
 def target_draws(profile):
     """Drawn values (JSON-able): sizes, the LoRA rank r, the gap at r, and a seed for the tensors."""
@@ -21,7 +23,10 @@ def target_draws(profile):
         gap = draw(st.floats(2.0, 10.0))
         seed = draw(st.integers(0, 2**31 - 1))
         return {"m": m, "n": n, "r": r, "gap": gap, "seed": seed}
-    return instance()
+    # the space it promises (lora-claims reports how much of it each run reached)
+    return declare(instance(), {"m": Span(2, max_dim), "n": Span(2, max_dim),
+                                "r": Span(1, lambda d: min(d["m"], d["n"]) - 1, text="[1, min(m, n) - 1]"),
+                                "gap": Span(2.0, 10.0), "seed": Span(0, 2**31 - 1, reach=False)})
 
 
 def target(drawn, device, dtype):
