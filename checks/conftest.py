@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lora_claims import catalog
-from lora_claims.profiles import ENV_VAR, get_profile
+from lora_claims.profiles import ENV_VAR, get_profile, with_model
 from lora_claims.runner import example_database, observed_dir
 from lora_claims.search import make_deterministic, resolve_device, versions
 from lora_claims.store import DEFAULT_PATH, Store
@@ -22,6 +22,8 @@ def pytest_addoption(parser):
     g.addoption("--claims", action="append", default=[], metavar="MODULE_OR_FILE",
                 help="also check the claims declared in MODULE_OR_FILE (repeatable); installed plugins "
                      "(entry-point group lora_claims.claims) are always checked")
+    g.addoption("--claims-model", default=None, metavar="PATH",
+                help="a local Hugging Face model directory for the realmodel.* claims (default: the [models] extra's)")
     g.addoption("--claims-results", default=os.environ.get("LORA_CLAIMS_RESULTS", str(DEFAULT_PATH)),
                 help="results store every example is recorded into")
 
@@ -41,7 +43,7 @@ def claims_solves():
 
 @pytest.fixture(scope="session")
 def claims_profile(request):
-    return get_profile(request.config.getoption("--claims-profile"))
+    return with_model(get_profile(request.config.getoption("--claims-profile")), request.config.getoption("--claims-model"))
 
 
 @pytest.fixture(scope="session")

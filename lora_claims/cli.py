@@ -26,7 +26,7 @@ from .theorems.context import EvalContext
 from .strategies.data import MissingPackageData
 from .gpus import deal
 from .jsonable import jsonable
-from .profiles import PROFILES, UnknownProfile, get_profile
+from .profiles import PROFILES, UnknownProfile, get_profile, with_model
 from .runner import Interrupted, campaign, example_database, observed_dir, request_stop, reset_stop
 from .search import evaluate_safely, exit_code, make_deterministic, resolve_device, versions
 from .store import DEFAULT_PATH, Store, StoreError
@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     fa.add_argument("--budget", default=None, help="time budget in seconds shared by the selected claims")
     fa.add_argument("--device", default=None, help="auto, cpu or cuda (default: the profile's)")
     fa.add_argument("--seed", type=int, default=0)
+    fa.add_argument("--model", default=None, metavar="PATH",
+                    help="a local Hugging Face model directory for the realmodel.* claims (default: all-MiniLM-L6-v2 "
+                         "of the [models] extra)")
     fa.add_argument("--results", default=str(DEFAULT_PATH), help="results store (SQLite)")
     fa.add_argument("--json", action="store_true")
     fa.add_argument("--workers", type=int, default=1,
@@ -206,6 +209,8 @@ def _falsify_in_workers(args, profile, selected, device) -> int:
     for i, part in enumerate(parts):
         cmd = [sys.executable, "-m", "lora_claims", "falsify", *part, "--json", "--seed", str(args.seed),
                "--results", args.results, "--profile", profile.name, "--device", device.type]
+        if profile.get("model"):
+            cmd += ["--model", profile.get("model")]
         for spec in catalog.specs_of_loaded():      # the children load the same --claims modules
             cmd += ["--claims", spec]
         if args.budget is not None:
@@ -233,8 +238,19 @@ def _falsify_in_workers(args, profile, selected, device) -> int:
     return exit_code(summaries)
 
 
+def _model(spec: str | None) -> str | None:
+    """A ``--model`` directory, resolved and checked before anything runs (exit 2 when it is not a model)."""
+    if spec is None:
+        return None
+    from .theorems.numerics.hf_features import ModelError, check_model
+    try:
+        return check_model(spec)
+    except ModelError as e:
+        raise UsageError(f"--model: {e}") from None
+
+
 def cmd_falsify(args) -> int:
-    profile = get_profile(args.profile)
+    profile = with_model(get_profile(args.profile), _model(args.model))
     selected = catalog.select(args.patterns, args.claims)
     budget = _budget(args.budget)
     device = _device(args.device or profile.device)

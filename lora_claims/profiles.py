@@ -6,6 +6,7 @@ serves a 2-core CI run and a GPU night (batch sizes, number of random initialisa
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 
@@ -40,15 +41,15 @@ class Profile:
 
 PROFILES = {
     "ci": Profile("ci", max_examples=8, runs=1, database=False, target=False, device="cpu",
-                  scale={"batch": 4, "inits": 6, "max_dim": 8, "threads": 1,
+                  scale={"batch": 4, "inits": 6, "max_dim": 8, "threads": 1, "model_block": 10,
                          "dayi_d_max": 256, "dayi_seeds": 32, "dayi_instances": 1, "dayi_exact_d_max": 32}, example_timeout=120,
                   min_conclusive=3),
     "dev": Profile("dev", max_examples=30, runs=2, database=True, target=True, device="auto",
-                   scale={"batch": 16, "inits": 15, "max_dim": 10,
+                   scale={"batch": 16, "inits": 15, "max_dim": 10, "model_block": 24,
                           "dayi_d_min": 128, "dayi_d_max": 1024, "dayi_seeds": 64}, example_timeout=300,
                    min_conclusive=10, optimiser_evals=30),
     "nightly": Profile("nightly", max_examples=400, runs=8, database=True, target=True, device="auto",
-                       scale={"batch": 256, "inits": 60, "max_dim": 12,
+                       scale={"batch": 256, "inits": 60, "max_dim": 12, "model_block": 48,
                               "dayi_d_min": 128, "dayi_d_max": 4096, "dayi_seeds": 256}, example_timeout=600,
                        min_conclusive=60, optimiser_evals=200),
 }
@@ -66,3 +67,10 @@ def get_profile(name: str | None = None) -> Profile:
     if name not in PROFILES:
         raise UnknownProfile(f"unknown profile {name!r} (choose from {', '.join(PROFILES)})")
     return PROFILES[name]
+
+
+def with_model(profile: Profile, model: str | None) -> Profile:
+    """``profile`` with the real-model claims pointed at a local Hugging Face model directory (``--model``)."""
+    if not model:
+        return profile
+    return dataclasses.replace(profile, scale={**profile.scale, "model": model})

@@ -15,6 +15,15 @@ def test_every_claim_in_readme_table():
     assert not missing, f"README.md claim table lacks {missing}"
 
 
+def test_readme_table_kind_and_provenance_match_the_registry():
+    """A provenance corrected in the registry (or the README) cannot leave the other behind."""
+    rows = {m.group(1): (m.group(2), m.group(3)) for m in
+            re.finditer(r"^\| `([\w.]+)` \|.*\| (\w+) \| ([\w~-]+) \|$", (ROOT / "README.md").read_text(), flags=re.M)}
+    wrong = {c.id: (rows[c.id], (c.kind, c.provenance)) for c in all_claims()
+             if c.id in rows and rows[c.id] != (c.kind, c.provenance)}
+    assert len(rows) >= 100 and not wrong, f"README (kind, provenance) vs registry: {wrong}"
+
+
 def test_ci_runs_readme_test_command():
     text = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```\n(.*?)\n```", text, flags=re.S)

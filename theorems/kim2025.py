@@ -330,9 +330,9 @@ theorem(
     statement="For r > r*, a spurious SOSP X satisfies ||X||_F >= sqrt(sum_{s=r*+1}^r sigma_s^2 / (1 - 2 alpha "
               "sigma_r* / (beta sigma_r))) - ||X*||_F (and has rank r, far from X*).  Not asserted: 'spurious "
               "=> larger norm than X*', which is false (see kim2025.m3_norm).",
-    assumptions="As K2.  The Corollary's printed form is garbled in the text extraction; the intended form is "
-                "reconstructed from Theorem 1 (c) by the triangle inequality.",
-    provenance="paper~",
+    assumptions="As K2.  Corollary 1 in the form confirmed by a second reading of the main text (spec addendum; "
+                "the first extraction was garbled and had been reconstructed from Theorem 1 (c)).",
+    provenance="paper",
     strategy=lambda p: KS.kim_draws(p, regime="generic", r_extra=(1,)), evaluate=eval_corollary1,
     examples=_fixtures("generic"))
 
@@ -359,8 +359,9 @@ def eval_k4(drawn, ctx, all_loud=False):
     if not bool(cert.any()):
         return Evidence.inconclusive("no joint certified SOSP", meas)
     sp_rows = (cert.unsqueeze(0) & special).reshape(-1)
-    # special blocks of joint SOSPs are global: ||grad L||_2 / lam - 1 <= 1e-6 (1.0: no special block)
-    margins = {"special blocks global": worst_row(geo.ratio[sp_rows] - 1, GLOBAL_TOL) if bool(sp_rows.any()) else 1.0}
+    # special blocks of joint SOSPs are global: ||grad L||_2 / lam - 1 <= 1e-6 (1.0: no special block).
+    # Not part of Theorem 2 (spec addendum): it holds for separable losses, so the condition is tagged derived
+    margins = {"special blocks global [derived: separable losses]": worst_row(geo.ratio[sp_rows] - 1, GLOBAL_TOL) if bool(sp_rows.any()) else 1.0}
     # a block's loud description (a)-(c): the smallest of its three slacks (NaN: not loud)
     abc = [v for k, v in theorem1_margins(geo, land.alpha, land.beta).items() if k[:3] in ("(a)", "(b)", "(c)")]
     loud = torch.nan_to_num(torch.stack(abc).amin(0), nan=-1.0).reshape(nb, S)
@@ -393,8 +394,11 @@ theorem(
               "SOSP is global; otherwise every SOSP is global or some block has rank r with sigma_r > (2 alpha_l/"
               "beta_l) sigma_r* and the distance bound.  Checked on separable G-quad losses with mixed kappa_l.",
     assumptions="Separable losses (one G-quad per block, kappa_l drawn from [1, 1.9] or [2.2, 100]); A1 and "
-                "strict complementarity per block.  Theorem 2's text is garbled in the extraction (paper~).",
-    provenance="paper~",
+                "strict complementarity per block.  Theorem 2 as confirmed by the spec addendum (its special "
+                "regime is non-strict, 2 alpha_l >= beta_l; the blocks may be coupled, separable is a special case).",
+    provenance="paper",
+    notes="The condition 'special blocks global' is derived, not Theorem 2's (it holds for separable losses): "
+          "its name carries the tag [derived: separable losses].",
     strategy=_blocks_draws, evaluate=eval_k4)
 
 
@@ -509,7 +513,8 @@ lemma(
     statement="(A, B) = (0, 0) is stationary; it is a strict saddle iff ||grad L(0)||_2 > lam, and otherwise an "
               "SOSP with X* = 0.  The Hessian there has eigenvalues lam +- sigma_i(grad L(0)).",
     assumptions="Any family; lam = q ||grad L(0)||_2 with q on both sides of 1.",
-    provenance="paper",
+    provenance="derived",
+    notes="Not in the paper's main text (spec addendum): a standard computation of the Hessian at (0, 0).",
     strategy=_origin_draws, evaluate=eval_k5_origin)
 
 
@@ -577,7 +582,7 @@ theorem(
               "saddles built from non-top singular pairs, GD closes >= 99% of the gap to the global value.",
     assumptions="G-quad with kappa = 1 (saddles known in closed form), lam < sigma_1(T); GD with Armijo steps "
                 "for a fixed step budget; cited result (Lee et al.), not the paper's theorem.",
-    provenance="paper",
+    provenance="derived",
     strategy=lambda p: with_domain(KS.kim_draws(p, regime="special", families=("gquad",)).flatmap(
         lambda d: KS.st.fixed_dictionaries({"saddle": KS.st.sampled_from(["origin", "non-top"]),
                                             "steps": KS.st.just(3000)}).map(lambda e: {**d, **e})),

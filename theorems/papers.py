@@ -5,3 +5,4 @@ from . import xu2025  # noqa: F401
 from . import dayi2024  # noqa: F401
 from . import realnet  # noqa: F401
 from . import realnet_peft  # noqa: F401  (after realnet: its realnet.peft_* claims build on realnet)
+from . import realmodel  # noqa: F401  (a pretrained transformer; builds on realnet)

@@ -56,9 +56,18 @@ def scaled(drawn, ctx):
     return _build(drawn, ctx.device, ctx.dtype)
 
 
+def features(arch: dict):
+    """The module computing ``arch``'s NTK features: ntk_features (a network built from the dict) or
+    hf_features (a pretrained Hugging Face model, kind 'hf'; needs transformers)."""
+    if arch["kind"] == "hf":
+        from .numerics import hf_features
+        return hf_features
+    return nf
+
+
 def _build(drawn, device, dtype):
-    raw = nf.ntk_risk(drawn["arch"], drawn["layer"], drawn["N"], drawn["loss"], drawn["seed"],
-                      drawn.get("batch", 1), device=device, dtype=dtype)
+    raw = features(drawn["arch"]).ntk_risk(drawn["arch"], drawn["layer"], drawn["N"], drawn["loss"], drawn["seed"],
+                                           drawn.get("batch", 1), device=device, dtype=dtype)
     loss, u = nf.unit_scale(raw)
     return loss, lam_at_ratio(loss, drawn["lam_frac"]), u
 
@@ -95,20 +104,18 @@ def trained(drawn, ctx):
 def linearisation_error(drawn, delta: torch.Tensor, ts=(1.0,)) -> list[float]:
     """For each t: max_b ||net(W0 + t delta_b)(X_b) - (f0 + t G delta_b)|| / max(||t G delta_b||, 1e-12), how
     far the network is from its NTK model along the update (0 = exactly linear; delta in real units)."""
-    arch, layer = drawn["arch"], drawn["layer"]
-    net = nf.pretrained(arch)
-    params = {k: v for k, v in net.named_parameters()}
-    W0 = params[layer + ".weight"]
-    worst = [0.0] * len(ts)
-    for b in range(delta.shape[0]):
-        X = nf.inputs(arch, drawn["N"], drawn["seed"] + b)
-        G, f0 = nf.jacobian(net, layer, X)
-        for i, t in enumerate(ts):
-            d = t * delta[b].to("cpu", torch.float64)
-            lin = (G * d).sum(dim=(-2, -1))
-            out = torch.func.functional_call(net, {**params, layer + ".weight": W0 + d}, (X,))
-            worst[i] = max(worst[i], float((out - f0 - lin).norm() / lin.norm().clamp_min(1e-12)))
-    return worst
+    return features(drawn["arch"]).linearisation_error(drawn["arch"], drawn["layer"], drawn["N"], drawn["seed"],
+                                                        delta, ts)
+
+
+def positions(drawn) -> int:
+    """How many positions the adapted layer is applied at (token count for a text model, worst data set)."""
+    arch = drawn["arch"]
+    if arch["kind"] != "hf":
+        return nf.positions(arch)
+    from .numerics import hf_features, text_task
+    return max(hf_features.positions(arch, text_task.examples(drawn["N"], drawn["seed"] + b, arch["K"])[0])
+               for b in range(drawn.get("batch", 1)))
 
 
 LIN_TS = tuple(10.0 ** (k / 2) for k in range(-6, 1))     # 1e-3 ... 1
@@ -131,7 +138,7 @@ def assumptions(drawn, ctx) -> dict:
     ranks = torch.linalg.matrix_rank(loss.G.flatten(0, 2).double(), rtol=1e-9)
     meas = {"KN": KN, "r_max": r_max(KN), "m": loss.m, "n": loss.n, "lam": lam.tolist(),
             "rank_Gmat": torch.linalg.matrix_rank(loss.Gmat.double(), rtol=1e-9).tolist(),
-            "max_rank_G_ik": int(ranks.max()), "positions": nf.positions(drawn["arch"]),
+            "max_rank_G_ik": int(ranks.max()), "positions": positions(drawn),
             "feature_norm": float(loss.G.flatten(3).norm(dim=3).max())}
     meas["jang_bound_nonvacuous"] = min(loss.m, loss.n) > meas["r_max"]        # Thm 3.1 says something
     meas["constraints_independent"] = min(meas["rank_Gmat"]) == KN              # the KN outputs are independent
@@ -303,7 +310,7 @@ def eval_feature_rank(drawn, ctx, bound=None):
     loss, _ = instance(drawn, ctx)
     s = torch.linalg.svdvals(loss.G.flatten(0, 2).double())
     ranks = (s > FEATURE_RANK_TOL * s[:, :1].clamp_min(1e-300)).sum(dim=1)
-    bound = bound or nf.positions(drawn["arch"])
+    bound = bound or positions(drawn)
     tail = float((s[:, bound:] / s[:, :1].clamp_min(1e-300)).max()) if s.shape[1] > bound else 0.0
     meas = {"max_rank_G_ik": int(ranks.max()), "positions": bound, "max_tail_sv_ratio": tail}
     # graded: the rank exceeds T exactly when sigma_{T+1} > 1e-10 sigma_1 (the count above uses the same test)

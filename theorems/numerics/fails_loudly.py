@@ -74,12 +74,15 @@ def endpoint_geometry(loss, lam: torch.Tensor, X: torch.Tensor, Xstar: torch.Ten
     sig_r = sv[:, r - 1] if r <= sv.shape[1] else torch.zeros_like(sv[:, 0])
     dg = ((G - loss.grad(Xstar)) * diff).sum(dim=(1, 2))
     alpha_hat = dg / dist2.clamp_min(1e-300)
-    Us, _, Vsh = torch.linalg.svd(S, full_matrices=False)
-    ur, vr = U[:, :, r - 1], Vh[:, r - 1, :]
-    us, vs = Us[:, :, 0], Vsh[:, 0, :]
-    D = us.unsqueeze(2) * vr.unsqueeze(1) - ur.unsqueeze(2) * vs.unsqueeze(1)
-    d = D.reshape(Sz, -1)
-    beta_hat = (d.unsqueeze(1) @ loss.hess(X) @ d.unsqueeze(2)).reshape(Sz) / (d ** 2).sum(dim=1)
+    if r <= sv.shape[1]:
+        Us, _, Vsh = torch.linalg.svd(S, full_matrices=False)
+        ur, vr = U[:, :, r - 1], Vh[:, r - 1, :]
+        us, vs = Us[:, :, 0], Vsh[:, 0, :]
+        D = us.unsqueeze(2) * vr.unsqueeze(1) - ur.unsqueeze(2) * vs.unsqueeze(1)
+        d = D.reshape(Sz, -1)
+        beta_hat = (d.unsqueeze(1) @ loss.hess(X) @ d.unsqueeze(2)).reshape(Sz) / (d ** 2).sum(dim=1)
+    else:       # r > min(m, n): X has no r-th singular pair, so no direction D (sigma_r = 0 above)
+        beta_hat = torch.full_like(sig_r, float("nan"))
     return EndpointGeometry(sv, rank, ratio, Snorm, LS / Snorm.clamp_min(1.0), dist2, tail2, sig_rstar,
                             sig_r, alpha_hat, beta_hat, X.flatten(1).norm(dim=1), Xstar.flatten(1).norm(dim=1))
 

@@ -14,8 +14,8 @@ import torch
 
 from .certificate import Certificate, certificate
 from .minimise import multistart
-from .slack import slack_at_least, slack_at_most
-from .sosp import CURV_TOL, SOSPReport, sosp_report
+from .slack import slack_at_least, slack_at_most, tolerance_relative
+from .sosp import CURV_TOL, GRAD_TOL, SOSPReport, sosp_report
 
 
 @dataclass
@@ -47,9 +47,8 @@ def numerical_rank(Y: torch.Tensor, rel: float = 1e-6) -> torch.Tensor:
     return (s > rel * s[:, :1].clamp_min(1e-300)).sum(dim=1)
 
 
-def probe(obj, scales=(0.01, 1.0, 3.0), per_scale: int = 5, seed: int = 0,
-          gd_steps: int = 600, newton_iters: int = 200, grad_tol: float = 1e-7,
-          curv_tol: float = 1e-6, tol: float | None = None) -> Endpoints:
+def probe(obj, scales, per_scale: int, seed: int, *, gd_steps: int = 600, newton_iters: int = 200,
+          grad_tol: float = GRAD_TOL, curv_tol: float = CURV_TOL, tol: float | None = None) -> Endpoints:
     """Minimise from ``per_scale`` Gaussian starts per scale and test every end point.
 
     ``tol`` is where the solver stops (gradient norm; default ``grad_tol``); a re-verification passes a
@@ -61,7 +60,7 @@ def probe(obj, scales=(0.01, 1.0, 3.0), per_scale: int = 5, seed: int = 0,
     return certify(ms.obj, ms.result.Y, ms.result.value, ms.instance, ms.scale, grad_tol, curv_tol)
 
 
-def certify(obj, Y, value, instance, scale, grad_tol: float = 1e-7, curv_tol: float = 1e-6) -> Endpoints:
+def certify(obj, Y, value, instance, scale, grad_tol: float, curv_tol: float) -> Endpoints:
     """The one certification path of the landscape claims: the SOSP test and the global certificate of
     given end points (``probe`` uses it; a power check feeds known saddles through it)."""
     rep = sosp_report(obj, Y, grad_tol=grad_tol, curv_tol=curv_tol)
@@ -100,9 +99,8 @@ def lam_at_ratio(loss, ratio: float) -> torch.Tensor:
 
 def _record(value: float, bound: float, sense: str, scale: float = 0.0) -> dict:
     """The ``measured['condition[...]']`` entry of a condition scored here (as claim.Condition.record)."""
-    d = bound - value if sense == "<=" else value - bound
     return {"value": value, "sense": sense, "bound": bound, "scale": scale,
-            "relative": d / abs(bound) if bound != 0 else float("nan")}
+            "relative": tolerance_relative(value, bound, sense)}
 
 
 def origin_margins(obj, threshold_factor: float = 1.0) -> tuple[dict, dict]:

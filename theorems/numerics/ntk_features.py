@@ -152,6 +152,24 @@ def jacobian(net: nn.Module, layer: str, X: torch.Tensor) -> tuple[torch.Tensor,
     return G.detach(), f0.detach()
 
 
+def linearisation_error(arch: dict, layer: str, N: int, seed: int, delta: torch.Tensor, ts=(1.0,)) -> list[float]:
+    """For each t: max_b ||net(W0 + t delta_b)(X_b) - (f0 + t G delta_b)|| / max(||t G delta_b||, 1e-12), how
+    far the network is from its NTK model along the update (0 = exactly linear; delta in real units)."""
+    net = pretrained(arch)
+    params = {k: v for k, v in net.named_parameters()}
+    W0 = params[layer + ".weight"]
+    worst = [0.0] * len(ts)
+    for b in range(delta.shape[0]):
+        X = inputs(arch, N, int(seed) + b)
+        G, f0 = jacobian(net, layer, X)
+        for i, t in enumerate(ts):
+            d = t * delta[b].to("cpu", torch.float64)
+            lin = (G * d).sum(dim=(-2, -1))
+            out = torch.func.functional_call(net, {**params, layer + ".weight": W0 + d}, (X,))
+            worst[i] = max(worst[i], float((out - f0 - lin).norm() / lin.norm().clamp_min(1e-12)))
+    return worst
+
+
 def ntk_risk(arch: dict, layer: str, N: int, loss: str, seed: int, batch: int = 1, shift: float = 1.0,
              device="cpu", dtype=torch.float64) -> NTKRisk:
     """The NTK-linearised fine-tuning risk of the pretrained ``arch`` adapted at ``layer``.

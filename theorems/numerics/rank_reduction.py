@@ -214,7 +214,7 @@ def reduce_rank(G: torch.Tensor, Y: torch.Tensor, target_rank: int | None = None
         ranks.append(int(Yc.shape[1]))
         history.append({"s_before": s, "s_after": int(Yc.shape[1]), "t": t, "lambda_min": lam_min,
                         "null_dim": int(d - crank), "trace_change": float(x @ w) * t / 2.0,
-                        "residual": float((C @ x).abs().max())})
+                        "residual": float((C @ x).abs().max()) if C.shape[0] else 0.0})   # KN = 0: none
 
     out1 = outputs(G, Yc, m)
     return RankReduction(

@@ -38,3 +38,13 @@ def slack_at_least(value, bound, scale=0.0):
     """Relative slack of ``value >= bound``."""
     return slack_at_most(-value if isinstance(value, torch.Tensor) else -float(value),
                          -bound if isinstance(bound, torch.Tensor) else -float(bound), scale)
+
+
+def tolerance_relative(value: float, bound: float, sense: str) -> float:
+    """The condition's excess over its bound in units of the bound, ``(bound - value) / |bound|`` for '<='
+    (``(value - bound) / |bound|`` for '>='): the tolerance-relative figure kept beside the slack.  NaN where
+    the bound is 0 or either side is not finite."""
+    value, bound = float(value), float(bound)
+    if bound == 0 or not math.isfinite(bound) or not math.isfinite(value):
+        return math.nan
+    return ((bound - value) if sense == "<=" else (value - bound)) / abs(bound)
