@@ -54,8 +54,10 @@ EXCLUDE = [r"core/ReplaceBinaryOperator_.*_(BitOr|BitAnd|BitXor|LShift|RShift|Fl
            r"core/ReplaceUnaryOperator_.*_Invert$", r"core/ExceptionReplacer",
            r"core/ReplaceComparisonOperator_.*_(Is|IsNot)$", r"core/ReplaceUnaryOperator_USub_UAdd$"]
 
-# (module, line, operator, occurrence) of survivors examined and found equivalent (no input can tell them
-# apart); cosmic-ray's occurrence numbers the mutation sites of one operator in the module
+# (module, line, operator, occurrence) of survivors examined and found equivalent: no input can tell them
+# apart, or -- reasons starting "contract:" -- they differ only in what the module promises nothing about (an
+# iteration budget, which of several valid directions a step takes, an exact tie at a tolerance).
+# cosmic-ray's occurrence numbers the mutation sites of one operator in the module.
 SURVIVORS_EQUIVALENT: dict[tuple[str, int, str, int], str] = {
     ("theorems/numerics/slack.py", 26, "core/ReplaceComparisonOperator_Eq_LtE", 0):
         "den = |bound| + |value| + scale >= 0 (scale >= 0): den <= 0 iff den == 0",
@@ -75,16 +77,23 @@ SURVIVORS_EQUIVALENT: dict[tuple[str, int, str, int], str] = {
     ("theorems/numerics/landscape.py", 47, "core/NumberReplacer", 5):
         "numerical_rank's clamp_min(1e-300) -> clamp_min(-1.0): sigma_1 >= 0, and at sigma_1 = 0 both thresholds "
         "count nothing (0 > 0 is false)",
-    ("theorems/numerics/landscape.py", 50, "core/NumberReplacer", 8): "probe's gd_steps 600 -> 601: an iteration budget, not a decision (end points are certified by the SOSP test, whatever the budget)",
-    ("theorems/numerics/landscape.py", 50, "core/NumberReplacer", 9): "gd_steps 600 -> 599: as occurrence 8",
-    ("theorems/numerics/landscape.py", 50, "core/NumberReplacer", 10): "newton_iters 200 -> 201: as occurrence 8",
-    ("theorems/numerics/landscape.py", 50, "core/NumberReplacer", 11): "newton_iters 200 -> 199: as occurrence 8",
+    ("theorems/numerics/landscape.py", 50, "core/NumberReplacer", 8): "contract: probe's gd_steps 600 -> 601: an iteration budget, not a decision (end points are certified by the SOSP test, whatever the budget)",
+    ("theorems/numerics/landscape.py", 50, "core/NumberReplacer", 9): "contract: gd_steps 600 -> 599: as occurrence 8",
+    ("theorems/numerics/landscape.py", 50, "core/NumberReplacer", 10): "contract: newton_iters 200 -> 201: as occurrence 8",
+    ("theorems/numerics/landscape.py", 50, "core/NumberReplacer", 11): "contract: newton_iters 200 -> 199: as occurrence 8",
     ("theorems/numerics/rank_reduction.py", 66, "core/NumberReplacer", 20):
         "rank_gap of an empty Y: zeros(0) -> zeros(1) gives s = [0.], so top = 0 and s[r] = 0 for every rank r >= 0, the same (0.0, 0.0)",
     ("theorems/numerics/rank_reduction.py", 81, "core/ReplaceComparisonOperator_Eq_GtE", 0):
         "svec weights: triu_indices gives only pairs j <= l, so j >= l iff j == l",
     ("theorems/numerics/rank_reduction.py", 119, "core/NumberReplacer", 53):
         "Y.shape[1] == 0 -> == -1: without the early return zero columns give an empty product whose nuclear norm is also 0.0",
+    ("theorems/numerics/rank_reduction.py", 128, "core/NumberReplacer", 57):
+        "full_column_rank's Y.shape[1] == 0 -> Y.shape[0] == 0: zero columns fall through to an empty SVD and the "
+        "same empty result; zero rows would mean m + n = 0",
+    ("theorems/numerics/rank_reduction.py", 131, "core/NumberReplacer", 65):
+        "sig[0] == 0.0 -> == -1.0: as occurrence 4 of Eq_Lt (the all-zero case falls through to the same result)",
+    ("theorems/numerics/rank_reduction.py", 131, "core/ReplaceComparisonOperator_Eq_LtE", 4):
+        "sig[0] <= 0.0: as occurrence 4 of Eq_Lt",
     ("theorems/numerics/rank_reduction.py", 131, "core/ReplaceComparisonOperator_Eq_LtE", 3):
         "sig.numel() <= 0 iff == 0 (a count)",
     ("theorems/numerics/rank_reduction.py", 131, "core/ReplaceComparisonOperator_Eq_Lt", 4):
@@ -98,7 +107,21 @@ SURVIVORS_EQUIVALENT: dict[tuple[str, int, str, int], str] = {
     ("theorems/numerics/rank_reduction.py", 188, "core/ReplaceComparisonOperator_LtE_Eq", 3):
         "d <= crank iff d == crank: crank counts at most min(KN, d) singular values",
     ("theorems/numerics/rank_reduction.py", 198, "core/ReplaceComparisonOperator_Gt_GtE", 5):
-        "x @ w > 0 -> >= 0 differs only at x @ w = +-0, choosing -x for x: both are null directions with <Y^T Y, Delta> = 0 and a negative eigenvalue, so outputs, the nuclear norm and the rank after the step are the same (the docstring allows any null vector); only the final Y's sign pattern differs, which the reduction promises nothing about",
+        "contract: x @ w > 0 -> >= 0 differs only at x @ w = +-0, choosing -x for x: both are null directions with <Y^T Y, Delta> = 0 and a negative eigenvalue, so outputs, the nuclear norm and the rank after the step are the same (the docstring allows any null vector); only the final Y's sign pattern differs, which the reduction promises nothing about",
+    ("theorems/numerics/rank_reduction.py", 88, "core/NumberReplacer", 36):
+        "svec's s = X.shape[-1] -> X.shape[-2]: svec is applied to square s x s matrices only",
+    ("theorems/numerics/rank_reduction.py", 119, "core/NumberReplacer", 51):
+        "_nuclear's Y.shape[1] == 0 -> Y.shape[0] == 0: zero columns give an m x n zero product whose nuclear norm is 0.0 as well; zero rows would mean m + n = 0",
+    ("theorems/numerics/rank_reduction.py", 186, "core/NumberReplacer", 98):
+        "smax's empty fallback 0.0 -> 1.0: an empty sig counts nothing either way ((sig > tol).sum() of no entries is 0)",
+    ("theorems/numerics/rank_reduction.py", 194, "core/ReplaceBinaryOperator_Mul_Div", 10):
+        "contract: the branch switch 1e-8 ||w|| -> 1e-8 / ||w||: both branches take a null direction x with <x, svec(Y^T Y)> <= 0; for a one-dimensional null space they give the same x, otherwise they differ only in which such direction is taken, which the reduction's guarantees (outputs kept, nuclear norm not increased, rank <= r_max) do not fix",
+    ("theorems/numerics/rank_reduction.py", 197, "core/NumberReplacer", 107):
+        "contract: null[-1] -> null[0] in the fallback: another unit null vector, oriented the same way; as line 194",
+    ("theorems/numerics/rank_reduction.py", 208, "core/NumberReplacer", 119):
+        "scale.clamp_min(0.0) -> clamp_min(-1.0): 1 + t evals >= 0 up to rounding with equality at the dropped column 0; any other column rounded below 0 fails keep = scale > tol max and is dropped too",
+    ("theorems/numerics/rank_reduction.py", 209, "core/ReplaceComparisonOperator_Gt_GtE", 6):
+        "contract: keep = scale > tol max -> >=: differs only at an exact tie, where the column's share of Y Y^T is exactly the tolerance either way",
     ("theorems/numerics/fails_loudly.py", 61, "core/NumberReplacer", 15):
         "sigma_1 >= 0: clamp_min(1e-300) -> clamp_min(-1.0) differs only at sigma_1 = 0, where 0 > 1e-306 and "
         "0 > 0 are both false",

@@ -212,12 +212,14 @@ def test_full_column_rank_exact_thresholds():
 def test_wrong_shapes_raise():
     G = torch.zeros(2, 1, 3, 4, dtype=F64)
     for rows in (6, 8, 0):
-        with pytest.raises(ValueError, match="rows"):
+        with pytest.raises(ValueError, match=rf"Y has {rows} rows, expected m\+n = 7$"):
             reduce_rank(G, torch.ones(rows, 2, dtype=F64))
-    with pytest.raises(ValueError):
-        reduce_rank(G[0], torch.ones(7, 2, dtype=F64))
-    with pytest.raises(ValueError):
-        reduce_rank(G, torch.ones(1, 7, 2, dtype=F64))
+    for bad in (G[0], G.unsqueeze(0)):                 # 3-D and 5-D G: the shape message, not an unpacking error
+        with pytest.raises(ValueError, match="G must have shape"):
+            reduce_rank(bad, torch.ones(7, 2, dtype=F64))
+    for bad in (torch.ones(1, 7, 2, dtype=F64), torch.ones(7, dtype=F64)):      # 3-D and 1-D Y
+        with pytest.raises(ValueError, match="Y must have shape"):
+            reduce_rank(G, bad)
     G[0, 0, 0, 0] = 1.0
     R = reduce_rank(G, torch.ones(7, 1, dtype=F64))
     assert (R.rank, R.stop_reason) == (1, "bound")
@@ -440,3 +442,4 @@ def test_no_outputs_reduces_to_zero():
     G = torch.zeros(0, 1, 3, 3, dtype=F64)
     R = reduce_rank(G, diag_Y([1.0, 0.7, 0.5]))
     assert R.rank == 0 == r_max_closed(0) and R.output_error == 0.0
+    assert R.history and all(h["residual"] == 0.0 for h in R.history)   # no constraint, no residual
