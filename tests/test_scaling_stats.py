@@ -62,6 +62,10 @@ def test_loglog_fit_recovers_slope_and_ci_covers():
     assert lo < 0.85 or hi > 1.2                                  # not inside [0.85, 1.2] ...
     assert fit.tost_p(0.85, 1.2) > 0.05
     assert 1.3 <= lo and hi <= 1.7                                # ... inside [1.3, 1.7]
+    # and about as wide as normal theory says for this design: OLS on cell medians, sd(median) ~ 1.2533 sigma/sqrt(n)
+    x = np.log(ds)
+    width = 2 * 1.96 * 1.2533 * 0.3 / math.sqrt(64) / math.sqrt(((x - x.mean()) ** 2).sum())
+    assert 0.6 * width <= hi - lo <= 1.4 * width                  # a CI twice too wide (or narrow) fails
     assert fit.tost_p(1.3, 1.7) < 0.05
     a, b = fit.ci(0.01)                                           # a stricter level widens it
     assert a <= lo and b >= hi
