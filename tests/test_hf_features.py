@@ -98,7 +98,7 @@ def test_feature_rank_is_at_most_the_token_count():
     from lora_claims.theorems.numerics import hf_features as hf
     arch = dict(ARCH, rows=40, cols=40)
     texts = ["boring."]
-    T = hf.positions(arch, texts)
+    T = hf.token_count(arch, texts)
     G, _ = hf.jacobian(arch, LAYER, texts)
     s = torch.linalg.svdvals(G[0, 0])
     assert T < 40 and int((s > 1e-10 * s[0]).sum()) <= T

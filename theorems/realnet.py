@@ -111,11 +111,9 @@ def linearisation_error(drawn, delta: torch.Tensor, ts=(1.0,)) -> list[float]:
 def positions(drawn) -> int:
     """How many positions the adapted layer is applied at (token count for a text model, worst data set)."""
     arch = drawn["arch"]
-    if arch["kind"] != "hf":
-        return nf.positions(arch)
-    from .numerics import hf_features, text_task
-    return max(hf_features.positions(arch, text_task.examples(drawn["N"], drawn["seed"] + b, arch["K"])[0])
-               for b in range(drawn.get("batch", 1)))
+    if arch["kind"] == "hf":
+        return features(arch).positions(arch, drawn["N"], drawn["seed"], drawn.get("batch", 1))
+    return nf.positions(arch)
 
 
 LIN_TS = tuple(10.0 ** (k / 2) for k in range(-6, 1))     # 1e-3 ... 1

@@ -157,9 +157,14 @@ def jacobian(arch: dict, layer: str, texts: list[str]) -> tuple[torch.Tensor, to
     return G.detach(), f0.detach()
 
 
-def positions(arch: dict, texts: list[str]) -> int:
+def token_count(arch: dict, texts: list[str]) -> int:
     """Token positions the adapted layer is applied at (its features have rank <= this): the longest input."""
     return int(_encode(arch, texts)["attention_mask"].sum(1).max())
+
+
+def positions(arch: dict, N: int, seed: int, batch: int = 1) -> int:
+    """The most token positions of any sentence in the ``batch`` data sets that ntk_risk builds."""
+    return max(token_count(arch, text_task.examples(N, int(seed) + b, int(arch["K"]))[0]) for b in range(batch))
 
 
 def ntk_risk(arch: dict, layer: str, N: int, loss: str, seed: int, batch: int = 1,
