@@ -199,6 +199,9 @@ def test_full_column_rank_exact_thresholds():
     assert full_column_rank(Y, 0.04).shape == (5, 2)
     assert full_column_rank(torch.zeros(5, 2, dtype=F64)).shape == (5, 0)
     assert full_column_rank(torch.zeros(5, 0, dtype=F64)).shape == (5, 0)
+    assert full_column_rank(torch.zeros(5, 1, dtype=F64)).shape == (5, 0)     # one zero column: dropped
+    y = diag5([3.0])
+    assert torch.equal(full_column_rank(y).abs(), y.abs())                     # one column: kept, up to sign
     # the same clean-up seen through reduce_rank (K N = 6, no reduction needed)
     G = torch.ones(3, 2, 2, 3, dtype=F64)
     Y = diag5([2.0, 1.0])
@@ -208,6 +211,27 @@ def test_full_column_rank_exact_thresholds():
 
 
 # ----------------------------------------------------------------------------- branches of reduce_rank
+
+def test_svec_of_a_stack_is_the_stack_of_svecs():
+    """svec acts on the last two dimensions (..., s, s), whatever the leading ones."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((2, 3, 4, 4))
+    X = X + X.swapaxes(-1, -2)
+    got = svec(T(X)).numpy()
+    assert got.shape == (2, 3, 10)
+    for i in range(2):
+        for j in range(3):
+            assert np.allclose(got[i, j], np_svec(X[i, j]), rtol=0, atol=1e-15)
+
+
+def test_bad_tolerance_and_step_budget_raise():
+    G, _, Y = random_case(2, 1, 4, 4, 3, seed=1)
+    for tol in (0.0, -1e-12, float("nan")):
+        with pytest.raises(ValueError, match="tol must be positive"):
+            reduce_rank(T(G), T(Y), tol=tol)
+    with pytest.raises(ValueError, match="max_steps must be >= 0, got -1"):
+        reduce_rank(T(G), T(Y), max_steps=-1)
+
 
 def test_wrong_shapes_raise():
     G = torch.zeros(2, 1, 3, 4, dtype=F64)
@@ -339,6 +363,19 @@ def test_constraint_rank_tolerance_both_sides(tol, rank, crank):
     got = np_outputs(G.numpy(), R.Y.numpy(), 2).ravel()
     assert np.allclose(got, [0.5, 0.0, eps if rank == 2 else 0.0], rtol=1e-12, atol=1e-22)
     assert R.nuclear_after <= R.nuclear_before * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("c", [1e-3, 1e3])
+@pytest.mark.parametrize("tol", [1e-8, 1e-5])
+def test_constraint_rank_is_scale_invariant(c, tol):
+    """The constraint rank is relative (tol * sigma_max): scaling every gradient by c changes no decision
+    (the instance of the test above: sigma = sqrt 2 c, c / 2, 1e-6 c)."""
+    a = [1.0, 0.5]
+    G = G_from_cores([[[0.5, 0.0], [0.0, 0.0]], [[0.0, 1.0], [1.0, 0.0]], [[0.0, 0.0], [0.0, 1e-6]]], a)
+    Y = diag_Y(a)
+    ref, R = reduce_rank(G, Y, tol=tol), reduce_rank(c * G, Y, tol=tol)
+    assert (R.rank, R.constraint_rank, R.stop_reason, R.ranks) == (ref.rank, ref.constraint_rank,
+                                                                  ref.stop_reason, ref.ranks)
 
 
 # ----------------------------------------------------------------------------- the reduction step

@@ -142,9 +142,14 @@ def reduce_rank(G: torch.Tensor, Y: torch.Tensor, target_rank: int | None = None
     G: (N, K, m, n) output gradients; Y: (m+n, s) = [A; B] with delta = A B^T (ideally balanced,
     so that the nuclear-norm guarantee applies).  Repeats the step of the module docstring while
     s(s+1)/2 > KN, and (``use_constraint_rank``) also while s(s+1)/2 exceeds the numerical rank
-    of the constraint matrix (singular values <= tol * sigma_max count as zero).  Stops early
-    once s <= target_rank.  Returns a :class:`RankReduction`; the final Y is in Y's dtype.
+    of the constraint matrix (singular values <= tol * sigma_max count as zero; tol > 0).  Stops
+    early once s <= target_rank, or after max_steps (>= 0) steps.  Returns a :class:`RankReduction`;
+    the final Y is in Y's dtype.
     """
+    if not tol > 0:
+        raise ValueError(f"tol must be positive, got {tol}")
+    if max_steps is not None and max_steps < 0:
+        raise ValueError(f"max_steps must be >= 0, got {max_steps}")
     if G.dim() != 4:
         raise ValueError("G must have shape (N, K, m, n) (one instance)")
     if Y.dim() != 2:
