@@ -13,10 +13,10 @@ Load such a module with ``--claims MODULE_OR_FILE`` (every subcommand, and ``pyt
 declare it as an entry point of the group ``lora_claims.claims`` in your package's pyproject.
 """
 from .theorems.claim import (KINDS, PROVENANCES, Claim, ClaimLoadError, Evidence, NumericalFailure, Verdict, worst, worst_row,
-                             Condition, at_least, at_most, control, lemma, theorem)
+                             Condition, at_least, at_most, control, experiment, lemma, theorem)
 from .theorems.context import EvalContext
 from .strategies.domain import OneOf, Span, declare, declares
 
-__all__ = ["theorem", "lemma", "control", "Evidence", "EvalContext", "Claim", "Verdict", "NumericalFailure",
+__all__ = ["theorem", "lemma", "control", "experiment", "Evidence", "EvalContext", "Claim", "Verdict", "NumericalFailure",
            "ClaimLoadError", "at_most", "at_least", "Condition", "Span", "OneOf", "declare", "declares", "worst", "worst_row",
            "KINDS", "PROVENANCES"]

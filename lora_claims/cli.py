@@ -34,7 +34,7 @@ from .store import DEFAULT_PATH, Store, StoreError
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNDECIDED = 0, 1, 2, 3
 EXIT_CODES = ("exit codes: 0 every theorem/lemma held and every control falsified; 1 a theorem/lemma falsified "
               "or a control not falsified; 2 bad usage or input; 3 nothing falsified but some claim inconclusive, "
-              "under-searched or in error")
+              "under-searched or in error (an experiment's finding, reproduced or not, never sets 1)")
 
 
 class UsageError(Exception):
@@ -115,7 +115,7 @@ def cmd_list(args) -> int:
         return EXIT_OK
     w = max(len(r["id"]) for r in rows)
     for r in rows:
-        print(f"{r['id']:<{w}}  {r['kind']:<8} {r['provenance']:<13} {r['theorem']}")
+        print(f"{r['id']:<{w}}  {r['kind']:<10} {r['provenance']:<13} {r['theorem']}")
     return EXIT_OK
 
 
@@ -165,7 +165,7 @@ class Progress:
         self.examples += s["examples"]
         if self.tty:
             self.stream.write("\r\033[K")
-        mark = {"as expected": "ok ", "skipped": "ok ", "undecided": "?? "}.get(s["expectation"], "BAD")
+        mark = {"as expected": "ok ", "skipped": "ok ", "reported": "-- ", "undecided": "?? "}.get(s["expectation"], "BAD")
         wm = "-" if s["worst_margin"] is None else f"{s['worst_margin']:.3g}"
         if s["verdict"] == "skipped":
             self.stream.write(f"{mark} [{self.done}/{self.total}] {s['id']:<{self.width}} skipped      "
@@ -174,7 +174,7 @@ class Progress:
             extra = ""
             if s["verdict"] in ("inconclusive", "error") or s.get("budget_spent"):
                 extra = f"  -- {s['note']}"
-            self.stream.write(f"{mark} [{self.done}/{self.total}] {s['id']:<{self.width}} {s['verdict']:<12} "
+            self.stream.write(f"{mark} [{self.done}/{self.total}] {s['id']:<{self.width}} {s.get('finding') or s['verdict']:<14} "
                               f"{s['examples']:>4} ex ({s['conclusive']} conclusive)  worst margin {wm:>10}  "
                               f"{s['seconds']:.1f}s  ({self._left()}){extra}\n")
         self.stream.flush()
@@ -293,7 +293,9 @@ def _emit(args, doc: dict, headline: str) -> None:
     print(headline)
     summaries = doc["claims"]
     for s in summaries:
-        if s["counterexample"]:
+        if s["counterexample"] and s.get("finding"):
+            print(f"  {s['id']}: {s['finding']} -> {s['counterexample']['command']}")
+        elif s["counterexample"]:
             print(f"  {s['id']}: counterexample -> {s['counterexample']['command']}")
         elif s.get("artefact"):
             print(f"  {s['id']}: numerical artefact (a failure that did not re-verify in float64 on the CPU)")
@@ -302,10 +304,13 @@ def _emit(args, doc: dict, headline: str) -> None:
 
 def _print_verdict_totals(summaries: list[dict]) -> None:
     """The totals line and what needs a look (the same wording as the report's badge)."""
-    thm = [s for s in summaries if s["kind"] != "control" and s["verdict"] != "skipped"]
+    thm = [s for s in summaries if s["kind"] in ("theorem", "lemma") and s["verdict"] != "skipped"]
     ctl = [s for s in summaries if s["kind"] == "control" and s["verdict"] != "skipped"]
+    exp = [s for s in summaries if s["kind"] == "experiment" and s["verdict"] != "skipped"]
     print(f"theorems held {sum(s['verdict'] == 'held' for s in thm)}/{len(thm)} · "
-          f"controls falsified {sum(s['verdict'] == 'falsified' for s in ctl)}/{len(ctl)}")
+          f"controls falsified {sum(s['verdict'] == 'falsified' for s in ctl)}/{len(ctl)}"
+          + (f" · experiments reproduced {sum(s.get('finding') == 'reproduced' for s in exp)}/{len(exp)}"
+             if exp else ""))
     unexpected = [s["id"] for s in summaries if s["expectation"] == "unexpected"]
     undecided = [f"{s['id']} ({s['verdict']}: {s['note']})" for s in summaries if s["expectation"] == "undecided"]
     if unexpected:

@@ -76,12 +76,15 @@ class ClaimOutcome:
     @property
     def expectation(self) -> str:
         """'as expected', 'unexpected' (a falsified theorem/lemma, or a control searched and not falsified),
-        'undecided' (inconclusive, under-searched or in error) or 'skipped'."""
+        'undecided' (inconclusive, under-searched or in error), 'skipped', or for an experiment that was
+        measured 'reported' (whether or not it reproduced: a finding, not a verdict on a theorem)."""
         v = self.verdict
         if v is Verdict.SKIPPED:
             return "skipped"
         if v in (Verdict.INCONCLUSIVE, Verdict.ERROR):
             return "undecided"
+        if self.claim.is_experiment:
+            return "reported"
         if self.claim.is_control:
             return "as expected" if v is Verdict.FALSIFIED else "unexpected"
         return "as expected" if v is Verdict.HELD else "unexpected"
@@ -89,7 +92,14 @@ class ClaimOutcome:
     @property
     def ok(self) -> bool:
         """Did the suite get what it expects? Theorems held, controls falsified (skipped claims too)."""
-        return self.expectation in ("as expected", "skipped")
+        return self.expectation in ("as expected", "skipped", "reported")
+
+    @property
+    def finding(self) -> str | None:
+        """An experiment's outcome: 'reproduced' (held), 'not reproduced' (falsified), else None."""
+        if not self.claim.is_experiment:
+            return None
+        return {Verdict.HELD: "reproduced", Verdict.FALSIFIED: "not reproduced"}.get(self.verdict)
 
     def summary(self) -> dict:
         c = self.claim
@@ -101,7 +111,7 @@ class ClaimOutcome:
                 "under_searched": self.under_searched, "exhausted": self.exhausted,
                 "violation_bound_95": self.violation_bound,
                 "worst_margin": self.worst_margin, "seconds": round(self.seconds, 3),
-                "ok": self.ok, "expectation": self.expectation, "note": self.note,
+                "ok": self.ok, "expectation": self.expectation, "finding": self.finding, "note": self.note,
                 "reasons": dict(self.reasons), "closest": self.closest,
                 "counterexample": self.counterexample, "artefact": self.artefact, "flaky": self.flaky,
                 "error": self.error, "coverage": self.coverage}

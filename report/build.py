@@ -73,6 +73,15 @@ def _quantities(evidence: dict | None) -> list[tuple[str, object]]:
             and not isinstance(v, bool)]
 
 
+def _table(evidence: dict | None) -> dict | None:
+    """An experiment's measured table (``measured['table']``: columns and rows), or None."""
+    t = ((evidence or {}).get("measured") or {}).get("table")
+    if not isinstance(t, dict) or not isinstance(t.get("columns"), list) or not isinstance(t.get("rows"), list):
+        return None
+    return {"columns": [str(c) for c in t["columns"]], "rows": [list(r) for r in t["rows"] if isinstance(r, list)],
+            "caption": str(t.get("caption") or "")}
+
+
 def _coverage(examples: list[dict], salt: str, declared: dict | None = None) -> tuple[list[dict], list[str]]:
     """What the search drew: per drawn numeric parameter its range and distinct values over the run, beside
     the strategy's declared space and what of it the run did not reach (``declared``: the outcome's
@@ -110,7 +119,7 @@ def _claim_row(store, meta: dict, res, history, results_path: str) -> dict:
     row = {"claim": meta, "result": res, "history": history, "margins_svg": None, "traces_svg": [],
            "ce_traces_svg": [], "history_svg": plots.history_plot(history, f"{cid_}-history"),
            "statuses": {}, "closest_cmd": None, "closest_is_ce": False, "conditions": [], "quantities": [],
-           "coverage": [], "coverage_svg": []}
+           "coverage": [], "coverage_svg": [], "table": None}
     if res is None:
         return row
     examples = [e for e in store.examples_of(cid_, res["run_id"]) if e.get("origin") != "reverify"]
@@ -130,6 +139,7 @@ def _claim_row(store, meta: dict, res, history, results_path: str) -> dict:
     row["closest_is_ce"] = bool(ce) and closest.get("drawn") == ce.get("drawn")
     focus = ce or closest
     row["conditions"], row["quantities"] = _conditions(focus), _quantities(focus)
+    row["table"] = _table(focus)
     row["coverage"], row["coverage_svg"] = _coverage(examples, f"{cid_}-coverage", res.get("coverage"))
     if cid != ce_id and not row["closest_is_ce"]:
         row["traces_svg"] = _trace_svgs(store, cid, f"{cid_}-closest")
@@ -148,7 +158,7 @@ def _runs(store, results: list[dict]) -> list[dict]:
         wall = None if run["finished"] is None else run["finished"] - run["started"]
         rows.append({**run, "started_text": _when(run["started"]), "wall": wall, **t,
                      "summaries": len(rs),
-                     "confirmed": sum(1 for r in rs if r["kind"] != "control" and r["verdict"] == "falsified"),
+                     "confirmed": sum(1 for r in rs if r["kind"] in ("theorem", "lemma") and r["verdict"] == "falsified"),
                      "controls_missed": sum(1 for r in rs if r["kind"] == "control"
                                             and r["verdict"] not in ("falsified", "skipped")),
                      "skipped": sum(1 for r in rs if r["verdict"] == "skipped"),
@@ -196,12 +206,16 @@ def build_report(store, claims, output) -> Path:
     for r in rows:
         r["guarded_by"] = guarded_by.get(r["claim"]["id"], [])
     runs = _runs(store, results)
-    verdicts = Counter(r["result"]["verdict"] if r["result"] else "not run" for r in rows)
+    verdicts = Counter((r["result"].get("finding") or r["result"]["verdict"]) if r["result"] else "not run"
+                       for r in rows)
     unexpected = [r["claim"]["id"] for r in rows if r["result"] and _expectation(r["result"]) == "unexpected"]
     undecided = [r["claim"]["id"] for r in rows if r["result"] and _expectation(r["result"]) == "undecided"]
     latest_rows = [r["result"] for r in rows if r["result"] and r["result"]["verdict"] != "skipped"]
-    totals = {"theorems": sum(r["kind"] != "control" for r in latest_rows),
-              "held": sum(r["kind"] != "control" and r["verdict"] == "held" for r in latest_rows),
+    thm = ("theorem", "lemma")
+    totals = {"theorems": sum(r["kind"] in thm for r in latest_rows),
+              "held": sum(r["kind"] in thm and r["verdict"] == "held" for r in latest_rows),
+              "experiments": sum(r["kind"] == "experiment" for r in latest_rows),
+              "reproduced": sum(r.get("finding") == "reproduced" for r in latest_rows),
               "controls": sum(r["kind"] == "control" for r in latest_rows),
               "falsified": sum(r["kind"] == "control" and r["verdict"] == "falsified" for r in latest_rows)}
     # package data, read through the package (a wheel ships it); a missing template is a loud error

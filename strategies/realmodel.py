@@ -14,11 +14,26 @@ from hypothesis import strategies as st
 
 from ..theorems.numerics import hf_features as hf
 
-from .domain import OneOf, Span, declares
+from .domain import OneOf, Span, declare, declares
 from .ntk import SEED_SPAN, SEEDS, log_uniform
 from .ntk_instances import r_max
 
 HEAD_SEEDS = st.integers(0, 3)
+
+
+def _leaves(d: dict, prefix: str = ""):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from _leaves(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}", v
+
+
+def fixed_setting(profile, setting: dict):
+    """An experiment's one fixed setting as a strategy (Hypothesis draws it once: exhaustive), each value
+    (a list as a whole) declared as its own one-point space."""
+    dom = {k: OneOf((v,)) for k, v in _leaves(setting)}
+    return declare(st.just(setting), dom)
 
 
 def model_spec(profile) -> str:

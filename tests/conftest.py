@@ -17,7 +17,8 @@ def _single_thread():
 @pytest.fixture()
 def register_toy(monkeypatch):
     """Register a toy claim for one test (removed afterwards), keeping the contract the CLI enforces:
-    a theorem or lemma gets a guard control ``<id>_guard``; a control without guards guards a built-in."""
+    a theorem or lemma gets a guard control ``<id>_guard``; a control without guards guards a built-in; an
+    experiment needs none."""
     import dataclasses
 
     from lora_claims import catalog
@@ -29,7 +30,7 @@ def register_toy(monkeypatch):
         if c.is_control and not c.guards:
             c = dataclasses.replace(c, guards=("jang2024.thm3_1",))
         monkeypatch.setitem(REGISTRY.claims, c.id, c)
-        if not c.is_control:
+        if c.kind in ("theorem", "lemma"):
             g = dataclasses.replace(c, id=c.id + "_guard", kind="control", guards=(c.id,))
             monkeypatch.setitem(REGISTRY.claims, g.id, g)
         return c

@@ -109,8 +109,16 @@ def test_from_margins_keeps_events():
 def test_claim_accepts_every_known_kind_and_provenance():
     for kind in KINDS:
         for prov in PROVENANCES:
-            c = _toy(kind=kind, provenance=prov)
-            assert c.is_control == (kind == "control")
+            c = _toy(kind=kind, provenance=prov, reference="the paper: 3.1" if kind == "experiment" else "")
+            assert c.is_control == (kind == "control") and c.is_experiment == (kind == "experiment")
+
+
+def test_only_an_experiment_carries_the_papers_figure():
+    with pytest.raises(ValueError, match="reference"):
+        _toy(kind="experiment")
+    with pytest.raises(ValueError, match="reference"):
+        _toy(kind="theorem", reference="Table 1: 3.1")
+    assert _toy(kind="experiment", reference="Table 1: 3.1").metadata()["reference"] == "Table 1: 3.1"
 
 
 @pytest.mark.parametrize("kind", ["theorm", "Theorem", "", "mutant", None])
@@ -230,9 +238,9 @@ def test_every_theorem_and_lemma_is_guarded_by_a_control(registered):
     for c in registered:
         for g in c.guards:
             assert g in ids, f"{c.id} guards unknown claim {g}"
-            assert not catalog.get(g).is_control, f"{c.id} guards another control {g}"
+            assert catalog.get(g).kind in ("theorem", "lemma"), f"{c.id} guards the {catalog.get(g).kind} {g}"
             guarded.setdefault(g, []).append(c.id)
-    unguarded = sorted(c.id for c in registered if not c.is_control and c.id not in guarded)
+    unguarded = sorted(c.id for c in registered if c.kind in ("theorem", "lemma") and c.id not in guarded)
     assert not unguarded, f"claims without a control that shows they can fail: {unguarded}"
     for c in registered:
         if c.is_control:

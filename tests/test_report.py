@@ -226,3 +226,32 @@ def test_report_shows_conditions_guards_quantities_and_coverage(tmp_path):
     assert "In the claim's own quantities: <b>x_seen</b>" in ctl_part
     assert "coverage: what the search drew" in thm_part and "<td>x</td>" in thm_part
     assert thm_part.count("<svg") >= 2                                       # margin histogram + coverage plot
+
+
+@pytest.mark.parametrize("margin,finding", [(0.25, "reproduced"), (-0.25, "not reproduced")])
+def test_report_shows_an_experiments_finding_beside_the_papers_figure(tmp_path, margin, finding):
+    """An experiment's row says reproduced / not reproduced (not held / falsified), its detail shows the
+    paper's figure, the measured table and the finding, and the badge counts it apart from the theorems."""
+    from lora_claims.profiles import PROFILES
+    from lora_claims.runner import run_and_record
+
+    table = {"columns": ["lam", "rank"], "rows": [[0.01, 3], [0.1, 2]], "caption": "toy table"}
+    exp = Claim(id="toyx.exp", paper="Toy", theorem="Table 9", statement="rank falls", assumptions="toy",
+                kind="experiment", provenance="paper", reference="Table 9: rank 5 then 1",
+                strategy=lambda p: st.just({"x": 1}),
+                evaluate=lambda d, ctx: Evidence.from_margins({"falls": margin}, {"table": table}))
+    store = Store(tmp_path / "s.sqlite")
+    run = store.start_run("ci", "cpu", 0, {})
+    out, summary = run_and_record(exp, PROFILES["ci"], "cpu", 0, store, run)
+    store.finish_run(run)
+    assert summary["finding"] == finding and summary["expectation"] == "reported" and summary["ok"]
+    html = build_report(store, [exp], tmp_path / "r.html").read_text()
+    store.close()
+    part = html[html.index('<details class="claim" id="toyx.exp"'):]
+    assert f'">{finding}</span>' in html[:html.index("<h2>Claims in detail")]     # the claims table
+    assert "The paper's figure.</b> Table 9: rank 5 then 1" in part
+    assert f"<b>Finding:</b> <span class=\"verdict {finding.replace(' ', '')}\">{finding}" in part
+    assert "<caption>toy table</caption>" in part and "<th>rank</th>" in part
+    assert "theorems held 0/0 · controls falsified 0/0 · experiments reproduced " \
+           f"{int(margin > 0)}/1" in html
+    assert "badge bad" not in html                                   # a finding is never 'unexpected'

@@ -19,9 +19,9 @@ from lora_claims.theorems.claim import Claim, Evidence, Verdict, violation_rate_
 from test_cli import cli
 
 
-def toy(evaluate, id="toyv.c", kind="lemma", strategy=None):
+def toy(evaluate, id="toyv.c", kind="lemma", strategy=None, reference=""):
     return Claim(id=id, paper="Toy", theorem="T", statement="toy", assumptions="none", kind=kind,
-                 provenance="derived", evaluate=evaluate,
+                 provenance="derived", evaluate=evaluate, reference=reference,
                  strategy=strategy or (lambda p: st.fixed_dictionaries({"x": st.integers(0, 10**6)})))
 
 
@@ -176,6 +176,28 @@ def test_each_exit_code(tmp_path, register_toy, kind, evaluate, expect):
     assert s["expectation"] == {0: "as expected", 1: "unexpected", 3: "undecided"}[expect]
     rc2, text, _ = cli("falsify", c.id, "--results", tmp_path / "s2.sqlite")
     assert rc2 == expect and "theorems held" in text
+
+
+@pytest.mark.parametrize("evaluate,finding,expect", [
+    (lambda d, ctx: Evidence(0.5), "reproduced", 0),
+    (lambda d, ctx: Evidence(-0.5), "not reproduced", 0),     # a finding, not a falsified theorem
+    (lambda d, ctx: Evidence(math.nan), None, 3),             # could not be measured
+    (lambda d, ctx: 1 / 0, None, 3),                          # the experiment's code raised
+])
+def test_an_experiment_reports_its_finding_and_never_fails_the_run(tmp_path, register_toy, evaluate, finding,
+                                                                     expect):
+    c = register_toy(toy(evaluate, id="toyexp.e", kind="experiment", strategy=lambda p: st.just({"x": 1}),
+                         reference="paper: 1.0"))
+    rc, out, err = cli("falsify", c.id, "--json", "--results", tmp_path / "s.sqlite")
+    assert rc == expect, err
+    s = json.loads(out)["claims"][0]
+    assert s["finding"] == finding
+    assert s["expectation"] == ("reported" if finding else "undecided")
+    rc2, text, progress = cli("falsify", c.id, "--results", tmp_path / "s2.sqlite")
+    assert rc2 == expect and "theorems held 0/0" in text
+    assert f"experiments reproduced {int(finding == 'reproduced')}/1" in text
+    if finding:
+        assert f"toyexp.e {finding}" in progress and "NOT AS EXPECTED" not in text
 
 
 def test_exit_2_for_bad_usage(tmp_path):

@@ -20,13 +20,16 @@ from typing import Any, Callable
 
 from .numerics.slack import slack_at_least, slack_at_most, tolerance_relative
 
-KINDS = ("theorem", "lemma", "control")
+# 'experiment': a paper's empirical finding re-measured (reproduced / not reproduced beside the paper's own
+# figure); never a verdict on a theorem, so it needs no guarding control and never sets exit code 1
+KINDS = ("theorem", "lemma", "control", "experiment")
 PROVENANCES = {
     "paper": "stated in the paper's abstract or confirmed from the authors' code",
     "paper-2nd": "the paper's statement as quoted by third-party notes of its source",
     "paper~": "the paper's statement, paraphrased; exact constants unconfirmed",
     "derived": "a standard consequence, not a sentence of the paper",
     "reconstructed": "the paper's text was not available; statement reconstructed",
+    "extension": "beyond the paper's statement (e.g. another loss); reported apart from the paper's claims",
 }
 
 # the package extra that installs an optional module a built-in claim requires (default: the module's name)
@@ -221,6 +224,7 @@ class Claim:
     expected: str | None = None                 # for controls: what falsifies the mutant
     guards: tuple = ()                          # for controls: ids of the claims whose check it shows can fail
     requires: tuple = ()                        # optional modules the claim needs (skipped without them)
+    reference: str = ""                         # for experiments: the paper's own figure, shown beside the measurement
     source: str = ""                            # where it was loaded from (catalog.py: builtin, module, file)
 
     def __post_init__(self):
@@ -234,10 +238,17 @@ class Claim:
             raise ValueError(f"claim id {self.id!r} must look like 'paper.name' (no spaces)")
         if self.provenance not in PROVENANCES:
             raise ValueError(f"{self.id}: provenance must be one of {sorted(PROVENANCES)}")
+        if (self.kind == "experiment") != bool(self.reference):
+            raise ValueError(f"{self.id}: an experiment (and only an experiment) carries the paper's figure "
+                             "(reference=...)")
 
     @property
     def is_control(self) -> bool:
         return self.kind == "control"
+
+    @property
+    def is_experiment(self) -> bool:
+        return self.kind == "experiment"
 
     def missing(self) -> str | None:
         """Why the claim cannot run here (an optional dependency is not installed), or None."""
@@ -251,7 +262,7 @@ class Claim:
         return {"id": self.id, "paper": self.paper, "theorem": self.theorem, "kind": self.kind,
                 "provenance": self.provenance, "statement": self.statement,
                 "assumptions": self.assumptions, "notes": self.notes, "guards": list(self.guards),
-                "source": self.source}
+                "reference": self.reference, "source": self.source}
 
 
 class ClaimLoadError(ValueError):
@@ -312,10 +323,10 @@ class Registry:
             for g in c.guards:
                 if g not in self.claims:
                     raise ClaimLoadError(f"control {c.id} guards unknown claim {g!r}")
-                if self.claims[g].is_control:
-                    raise ClaimLoadError(f"control {c.id} guards another control {g!r}")
+                if self.claims[g].is_control or self.claims[g].is_experiment:
+                    raise ClaimLoadError(f"control {c.id} guards {self.claims[g].kind} {g!r} (only theorems and lemmas)")
                 guarded.add(g)
-        bare = [c.id for c in self.claims.values() if not c.is_control and c.id not in guarded]
+        bare = [c.id for c in self.claims.values() if c.kind in ("theorem", "lemma") and c.id not in guarded]
         if bare:
             raise ClaimLoadError(f"{bare[0]} is not guarded by any control (declare one with "
                                  f"control(..., guards={bare[0]!r}))" + (f" (and {len(bare) - 1} more)" if len(bare) > 1 else ""))
@@ -326,11 +337,12 @@ REGISTRY = Registry()
 
 def _declare(kind: str, id: str, *, paper: str, theorem: str, statement: str, assumptions: str,
              provenance: str, strategy, evaluate, examples=(), notes: str = "", requires=(),
-             guards=(), expected: str | None = None) -> Claim:
+             guards=(), expected: str | None = None, reference: str = "") -> Claim:
     return REGISTRY.add(Claim(id=id, paper=paper, theorem=theorem, statement=statement, assumptions=assumptions,
                               kind=kind, provenance=provenance, strategy=strategy, evaluate=evaluate,
                               examples=tuple(examples), notes=notes, requires=tuple(requires),
-                              guards=(guards,) if isinstance(guards, str) else tuple(guards), expected=expected))
+                              guards=(guards,) if isinstance(guards, str) else tuple(guards), expected=expected,
+                              reference=reference))
 
 
 def theorem(id: str, *, paper: str, theorem: str, statement: str, assumptions: str, provenance: str,
@@ -348,6 +360,17 @@ def lemma(id: str, *, paper: str, theorem: str, statement: str, assumptions: str
     return _declare("lemma", id, paper=paper, theorem=theorem, statement=statement, assumptions=assumptions,
                     provenance=provenance, strategy=strategy, evaluate=evaluate, examples=examples,
                     notes=notes, requires=requires)
+
+
+def experiment(id: str, *, paper: str, theorem: str, statement: str, assumptions: str, reference: str,
+               provenance: str, strategy, evaluate, examples=(), notes: str = "", requires=()) -> Claim:
+    """Declare an experiment: a paper's empirical finding re-measured.  ``evaluate`` returns Evidence whose
+    margin is >= 0 iff the finding reproduced (its measured table in ``measured['table']``); ``reference``
+    is the paper's own figure, shown beside it.  Reported as reproduced / not reproduced, apart from the
+    theorems' verdicts: it needs no control and never makes a run fail (an error still does)."""
+    return _declare("experiment", id, paper=paper, theorem=theorem, statement=statement, assumptions=assumptions,
+                    provenance=provenance, strategy=strategy, evaluate=evaluate, examples=examples,
+                    notes=notes, requires=requires, reference=reference)
 
 
 def control(id: str, *, guards, statement: str, strategy, evaluate, paper: str | None = None,

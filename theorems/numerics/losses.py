@@ -118,6 +118,35 @@ def _row_major_outer_eye(Bsz: int, k: int, dtype, device) -> torch.Tensor:
     return torch.eye(k, dtype=dtype, device=device).expand(Bsz, k, k)
 
 
+class Ridge(MatrixLoss):
+    """``inner`` + (eps/2) ||delta||_F^2 per batch row: Kim et al.'s reading of Jang et al.'s genericity
+    condition, an eps-perturbation that makes the NTK risk strongly convex (spec jang2024, addendum)."""
+
+    def __init__(self, inner: MatrixLoss, eps: torch.Tensor):
+        self.inner, self.eps = inner, torch.as_tensor(eps, dtype=inner.dtype, device=inner.device).expand(inner.batch)
+        self.m, self.n, self.dtype, self.device = inner.m, inner.n, inner.dtype, inner.device
+
+    @property
+    def batch(self) -> int:
+        return self.inner.batch
+
+    def value(self, delta: torch.Tensor) -> torch.Tensor:
+        return self.inner.value(delta) + 0.5 * self.eps * (delta ** 2).sum(dim=(1, 2))
+
+    def grad(self, delta: torch.Tensor) -> torch.Tensor:
+        return self.inner.grad(delta) + self.eps.view(-1, 1, 1) * delta
+
+    def hess(self, delta: torch.Tensor) -> torch.Tensor:
+        H = self.inner.hess(delta)
+        return H + self.eps.view(-1, 1, 1) * torch.eye(H.shape[-1], dtype=H.dtype, device=H.device)
+
+    def lipschitz(self) -> torch.Tensor:
+        return self.inner.lipschitz() + self.eps
+
+    def take(self, index: torch.Tensor) -> "Ridge":
+        return Ridge(self.inner.take(index), self.eps[index])
+
+
 class WeightedQuadratic(MatrixLoss):
     """G-quad of Kim, Kim, Ryu (2025): L(X) = 1/2 sum_ij W_ij (X_ij - T_ij)^2, W > 0.
 
