@@ -70,7 +70,7 @@ def _residual(loss: MatrixLoss, x: torch.Tensor, L: torch.Tensor, tau: torch.Ten
     return _fro(g + L.view(-1, 1, 1) * _clip(x - g / L.view(-1, 1, 1), tau)[0])
 
 
-def _admm_model(loss: MatrixLoss, lam: torch.Tensor, x: torch.Tensor, iters: int = 300,
+def admm_model(loss: MatrixLoss, lam: torch.Tensor, x: torch.Tensor, iters: int = 300,
                 tol: float = 1e-12) -> tuple[torch.Tensor, torch.Tensor]:
     """ADMM (delta = Z, penalty rho = lam) on <g, d - x> + (d - x)^T H (d - x) / 2 + lam ||d||_*.
 
@@ -102,7 +102,7 @@ def _admm_model(loss: MatrixLoss, lam: torch.Tensor, x: torch.Tensor, iters: int
     return Z, torch.where(bad, 0, rank)
 
 
-def _factor_newton(loss: MatrixLoss, lam: torch.Tensor, delta: torch.Tensor, r: int,
+def factor_newton(loss: MatrixLoss, lam: torch.Tensor, delta: torch.Tensor, r: int,
                    steps: int = 20) -> torch.Tensor:
     """Newton on balanced factors Y = [A; B] (m+n, r) of F(Y) = L(A B^T) + lam/2 ||Y||_F^2.
 
@@ -158,14 +158,14 @@ def _factor_newton(loss: MatrixLoss, lam: torch.Tensor, delta: torch.Tensor, r: 
 
 def _polish(loss: MatrixLoss, lam: torch.Tensor, x: torch.Tensor, L: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Candidate minimisers for the rows of x (lam > 0) and a mask of those that beat x."""
-    z, ranks = _admm_model(loss, lam, x)
+    z, ranks = admm_model(loss, lam, x)
     best, best_res = x, _residual(loss, x, L, lam / L)
     for drop in (0, 1):  # ADMM may overshoot the rank by one when stopped early
         cand = z.clone()
         for r in (ranks - drop).unique().tolist():
             if r > 0:
                 sel = (ranks - drop == r).nonzero().squeeze(-1)
-                cand[sel] = _factor_newton(loss.take(sel), lam[sel], z[sel], r)
+                cand[sel] = factor_newton(loss.take(sel), lam[sel], z[sel], r)
         res = _residual(loss, cand, L, lam / L)
         better = res < best_res
         best, best_res = torch.where(better.view(-1, 1, 1), cand, best), torch.where(better, res, best_res)
