@@ -304,6 +304,462 @@ SURVIVORS_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
      "if not lam_min < 0:",
      "if not lam_min < 1:"):
         "the unreachable guard: 'not lam_min < 1' is false whenever lam_min < 0",
+    ("theorems/numerics/convex_oracle.py", "",
+     "@torch.no_grad()",
+     ""):
+        "no_grad only matters for inputs that require grad; no caller passes any (the solve is the same, without autograd bookkeeping)",
+    ("theorems/numerics/convex_oracle.py", "_clip",
+     "t = tau.unsqueeze(-1)",
+     "t = tau.unsqueeze(1)"):
+        "the axis -1 and the axis 1 are the same axis here: the tensor is tau, (B,)",
+    ("theorems/numerics/convex_oracle.py", "_clip",
+     "return (U * torch.minimum(s, t).unsqueeze(-2)) @ Vh, (s > t).sum(dim=-1)",
+     "return (U * torch.minimum(s, t).unsqueeze(-2)) @ Vh, (s > t).sum(dim=1)"):
+        "the axis -1 and the axis 1 are the same axis here: the tensor is s, (B, k)",
+    ("theorems/numerics/convex_oracle.py", "_clip",
+     "return (U * torch.minimum(s, t).unsqueeze(-2)) @ Vh, (s > t).sum(dim=-1)",
+     "return (U * torch.minimum(s, t).unsqueeze(-2)) @ Vh, (s >= t).sum(dim=-1)"):
+        "the axis -1 and the axis 1 are the same axis here: the tensor is s, (B, k)",
+    ("theorems/numerics/convex_oracle.py", "svt",
+     "return (U * (s - tau.unsqueeze(-1)).clamp_min(0).unsqueeze(-2)) @ Vh",
+     "return (U * (s - tau.unsqueeze(1)).clamp_min(0).unsqueeze(-2)) @ Vh"):
+        "the axis -1 and the axis 1 are the same axis here: the tensor is tau, (B,)",
+    ("theorems/numerics/convex_oracle.py", "nuclear_norm",
+     "return torch.linalg.svdvals(delta).sum(dim=-1)",
+     "return torch.linalg.svdvals(delta).sum(dim=1)"):
+        "the axis -1 and the axis 1 are the same axis here: the tensor is svdvals(delta), (B, k)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "def admm_model(loss: MatrixLoss, lam: torch.Tensor, x: torch.Tensor, iters: int = 300,",
+     "def admm_model(loss: MatrixLoss, lam: torch.Tensor, x: torch.Tensor, iters: int = 299,"):
+        "contract: ADMM's iteration budget (300, a default no caller changes) only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "def admm_model(loss: MatrixLoss, lam: torch.Tensor, x: torch.Tensor, iters: int = 300,",
+     "def admm_model(loss: MatrixLoss, lam: torch.Tensor, x: torch.Tensor, iters: int = 301,"):
+        "contract: ADMM's iteration budget (300, a default no caller changes) only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "tol: float = 1e-12) -> tuple[torch.Tensor, torch.Tensor]:",
+     "tol: float = -0.999999999999) -> tuple[torch.Tensor, torch.Tensor]:"):
+        "contract: ADMM's stopping tolerance only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "rho = lam.unsqueeze(-1)",
+     "rho = lam.unsqueeze(1)"):
+        "the axis -1 and the axis 1 are the same axis here: the tensor is lam, (B,)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "chol, info = torch.linalg.cholesky_ex(H + rho.unsqueeze(-1) * eye)",
+     "chol, info = torch.linalg.cholesky_ex(H + rho.unsqueeze(- 2) * eye)"):
+        "rho is (B, 1): unsqueeze(-1), unsqueeze(1) and unsqueeze(-2) all give (B, 1, 1)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "chol, info = torch.linalg.cholesky_ex(H + rho.unsqueeze(-1) * eye)",
+     "chol, info = torch.linalg.cholesky_ex(H + rho.unsqueeze(1) * eye)"):
+        "rho is (B, 1): unsqueeze(-1), unsqueeze(1) and unsqueeze(-2) all give (B, 1, 1)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "bad = info != 0  # H not PSD to rounding: these rows keep x",
+     "bad = info > 0  # H not PSD to rounding: these rows keep x"):
+        "cholesky_ex reports a failed factorisation as a positive minor (negative only for invalid arguments): info > 0 iff info != 0",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "if bool(bad.any()):",
+     "if not bool(bad.any()):"):
+        "as line 85: without the replacement factor the failed rows iterate on garbage that lines 101-102 discard (the good rows are solved row by row)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "chol[bad] = eye * rho[bad].sqrt().unsqueeze(-1)",
+     "chol[bad] = eye * rho[bad].sqrt().unsqueeze(- 2)"):
+        "as line 85: the replacement factor of a failed row only keeps its discarded iterates finite ((b, 1) tensor: unsqueeze(-1) = unsqueeze(1))",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "chol[bad] = eye * rho[bad].sqrt().unsqueeze(-1)",
+     "chol[bad] = eye * rho[bad].sqrt().unsqueeze(1)"):
+        "as line 85: the replacement factor of a failed row only keeps its discarded iterates finite ((b, 1) tensor: unsqueeze(-1) = unsqueeze(1))",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "chol[bad] = eye * rho[bad].sqrt().unsqueeze(-1)",
+     "chol[bad] = eye + rho[bad].sqrt().unsqueeze(-1)"):
+        "as line 85: the replacement factor of a failed row only keeps its discarded iterates finite ((b, 1) tensor: unsqueeze(-1) = unsqueeze(1))",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "chol[bad] = eye * rho[bad].sqrt().unsqueeze(-1)",
+     "chol[bad] = eye / rho[bad].sqrt().unsqueeze(-1)"):
+        "as line 85: the replacement factor of a failed row only keeps its discarded iterates finite ((b, 1) tensor: unsqueeze(-1) = unsqueeze(1))",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "Z, U = xv, -g / rho  # scaled dual: at a fixed point rho U = -(model gradient)",
+     "Z, U = xv, -g * rho  # scaled dual: at a fixed point rho U = -(model gradient)"):
+        "contract: ADMM's initial scaled dual (ADMM converges from any start) only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "Z, U = xv, -g / rho  # scaled dual: at a fixed point rho U = -(model gradient)",
+     "Z, U = xv, -g + rho  # scaled dual: at a fixed point rho U = -(model gradient)"):
+        "contract: ADMM's initial scaled dual (ADMM converges from any start) only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "Z, U = xv, -g / rho  # scaled dual: at a fixed point rho U = -(model gradient)",
+     "Z, U = xv, -g - rho  # scaled dual: at a fixed point rho U = -(model gradient)"):
+        "contract: ADMM's initial scaled dual (ADMM converges from any start) only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "Z, U = xv, -g / rho  # scaled dual: at a fixed point rho U = -(model gradient)",
+     "Z, U = xv, g / rho  # scaled dual: at a fixed point rho U = -(model gradient)"):
+        "contract: ADMM's initial scaled dual (ADMM converges from any start) only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "moved = (Zn - Z).norm(dim=1) + (d - Zn).norm(dim=1)",
+     "moved = (Zn * Z).norm(dim=1) + (d - Zn).norm(dim=1)"):
+        "contract: ADMM's stopping statistic only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "moved = (Zn - Z).norm(dim=1) + (d - Zn).norm(dim=1)",
+     "moved = (Zn + Z).norm(dim=1) + (d - Zn).norm(dim=1)"):
+        "contract: ADMM's stopping statistic only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "moved = (Zn - Z).norm(dim=1) + (d - Zn).norm(dim=1)",
+     "moved = (Zn - Z).norm(dim=1) + (d * Zn).norm(dim=1)"):
+        "contract: ADMM's stopping statistic only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "moved = (Zn - Z).norm(dim=1) + (d - Zn).norm(dim=1)",
+     "moved = (Zn - Z).norm(dim=1) + (d + Zn).norm(dim=1)"):
+        "contract: ADMM's stopping statistic only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "moved = (Zn - Z).norm(dim=1) + (d - Zn).norm(dim=1)",
+     "moved = (Zn - Z).norm(dim=1) + (d / Zn).norm(dim=1)"):
+        "contract: ADMM's stopping statistic only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "moved = (Zn - Z).norm(dim=1) + (d - Zn).norm(dim=1)",
+     "moved = (Zn - Z).norm(dim=1) / (d - Zn).norm(dim=1)"):
+        "contract: ADMM's stopping statistic only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "moved = (Zn - Z).norm(dim=1) + (d - Zn).norm(dim=1)",
+     "moved = (Zn / Z).norm(dim=1) + (d - Zn).norm(dim=1)"):
+        "contract: ADMM's stopping statistic only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "if bool((moved <= tol * Z.norm(dim=1).clamp_min(1.0)).all()):",
+     "if bool((moved < tol * Z.norm(dim=1).clamp_min(1.0)).all()):"):
+        "contract: ADMM's stopping test only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "if bool((moved <= tol * Z.norm(dim=1).clamp_min(1.0)).all()):",
+     "if bool((moved <= tol * Z.norm(dim=1).clamp_min( 0.0)).all()):"):
+        "contract: ADMM's stopping test only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "if bool((moved <= tol * Z.norm(dim=1).clamp_min(1.0)).all()):",
+     "if bool((moved <= tol * Z.norm(dim=1).clamp_min( 2.0)).all()):"):
+        "contract: ADMM's stopping test only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "if bool((moved <= tol * Z.norm(dim=1).clamp_min(1.0)).all()):",
+     "if bool((moved <= tol - Z.norm(dim=1).clamp_min(1.0)).all()):"):
+        "contract: ADMM's stopping test only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "if bool((moved <= tol * Z.norm(dim=1).clamp_min(1.0)).all()):",
+     "if bool((moved <= tol / Z.norm(dim=1).clamp_min(1.0)).all()):"):
+        "contract: ADMM's stopping test only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "if bool((moved <= tol * Z.norm(dim=1).clamp_min(1.0)).all()):",
+     "if bool((moved == tol * Z.norm(dim=1).clamp_min(1.0)).all()):"):
+        "contract: ADMM's stopping test only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "break",
+     "continue"):
+        "the same text at 3 sites of the function, each equivalent: line 130: contract: factor Newton's early stop changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum); line 146: rows already solved are no longer 'todo', so trying further shifts changes nothing for them (only work); line 152: contract: factor Newton's backtracking loop changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "break",
+     "continue"):
+        "contract: ADMM's early stop only changes how close its candidate gets within the iteration budget; the candidate goes on to factor Newton and is kept only if it lowers the prox-gradient residual (_polish), so the optimum and 'converged' are unchanged (speed: tests/test_convex_oracle_speed.py)",
+    ("theorems/numerics/convex_oracle.py", "admm_model",
+     "Z = torch.where(bad.unsqueeze(-1), xv, Z).reshape(Bsz, m, n)",
+     "Z = torch.where(bad.unsqueeze(1), xv, Z).reshape(Bsz, m, n)"):
+        "the axis -1 and the axis 1 are the same axis here: the tensor is bad, (B,)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "steps: int = 20) -> torch.Tensor:",
+     "steps: int = 19) -> torch.Tensor:"):
+        "contract: factor Newton's step budget changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "steps: int = 20) -> torch.Tensor:",
+     "steps: int = 21) -> torch.Tensor:"):
+        "contract: factor Newton's step budget changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "U, s, Vh = torch.linalg.svd(delta, full_matrices=False)",
+     "U, s, Vh = torch.linalg.svd(delta, full_matrices=True)"):
+        "only the top-r singular triplets are used; full and reduced SVD give the same leading ones (up to a common sign, which the balanced factors do not see)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "if bool((_fro(g) <= 1e-15 * (1 + _fro(Y))).all()):",
+     "if bool((_fro(g) < 1e-15 * (1 + _fro(Y))).all()):"):
+        "contract: factor Newton's early-stop test changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "if bool((_fro(g) <= 1e-15 * (1 + _fro(Y))).all()):",
+     "if bool((_fro(g) <= -0.999999999999999 * (1 + _fro(Y))).all()):"):
+        "contract: factor Newton's early-stop test changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "if bool((_fro(g) <= 1e-15 * (1 + _fro(Y))).all()):",
+     "if bool((_fro(g) <= 1e-15 * ( 0 + _fro(Y))).all()):"):
+        "contract: factor Newton's early-stop test changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "if bool((_fro(g) <= 1e-15 * (1 + _fro(Y))).all()):",
+     "if bool((_fro(g) <= 1e-15 * ( 2 + _fro(Y))).all()):"):
+        "contract: factor Newton's early-stop test changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "if bool((_fro(g) <= 1e-15 * (1 + _fro(Y))).all()):",
+     "if bool((_fro(g) <= 1e-15 * (1 * _fro(Y))).all()):"):
+        "contract: factor Newton's early-stop test changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "if bool((_fro(g) <= 1e-15 * (1 + _fro(Y))).all()):",
+     "if bool((_fro(g) <= 1e-15 * (1 - _fro(Y))).all()):"):
+        "contract: factor Newton's early-stop test changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "if bool((_fro(g) <= 1e-15 * (1 + _fro(Y))).all()):",
+     "if bool((_fro(g) <= 1e-15 * (1 / _fro(Y))).all()):"):
+        "contract: factor Newton's early-stop test changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "if bool((_fro(g) <= 1e-15 * (1 + _fro(Y))).all()):",
+     "if bool((_fro(g) <= 1e-15 - (1 + _fro(Y))).all()):"):
+        "contract: factor Newton's early-stop test changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "if bool((_fro(g) <= 1e-15 * (1 + _fro(Y))).all()):",
+     "if bool((_fro(g) <= 1e-15 / (1 + _fro(Y))).all()):"):
+        "contract: factor Newton's early-stop test changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "if bool((_fro(g) <= 1e-15 * (1 + _fro(Y))).all()):",
+     "if bool((_fro(g) == 1e-15 * (1 + _fro(Y))).all()):"):
+        "contract: factor Newton's early-stop test changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "Hs = 0.5 * (Hs + Hs.transpose(1, 2))",
+     "Hs = 0.5 * (Hs + Hs.transpose( 2, 2))"):
+        "Hs is symmetric up to rounding already and Cholesky reads one triangle: the symmetrisation only evens out rounding",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "Hs = 0.5 * (Hs + Hs.transpose(1, 2))",
+     "Hs = 0.5 * (Hs + Hs.transpose(1, 1))"):
+        "Hs is symmetric up to rounding already and Cholesky reads one triangle: the symmetrisation only evens out rounding",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "scale = Hs.diagonal(dim1=1, dim2=2).abs().amax(dim=1).clamp_min(1e-300).view(-1, 1, 1)",
+     "scale = Hs.diagonal(dim1=1, dim2=2).abs().amax(dim=1).clamp_min( -1.0).view(-1, 1, 1)"):
+        "contract: factor Newton's shift scale (the largest |diagonal| of the Hessian, positive whenever lam > 0) changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "scale = Hs.diagonal(dim1=1, dim2=2).abs().amax(dim=1).clamp_min(1e-300).view(-1, 1, 1)",
+     "scale = Hs.diagonal(dim1=1, dim2=2).abs().amax(dim=1).clamp_min( 1.0).view(-1, 1, 1)"):
+        "contract: factor Newton's shift scale (the largest |diagonal| of the Hessian, positive whenever lam > 0) changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "for mu in (1e-11, 1e-8, 1e-5, 1e-2):  # Levenberg-Marquardt shift until positive definite",
+     "for mu in ( -0.99999999999, 1e-8, 1e-5, 1e-2):  # Levenberg-Marquardt shift until positive definite"):
+        "contract: factor Newton's Levenberg-Marquardt shift ladder changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "for mu in (1e-11, 1e-8, 1e-5, 1e-2):  # Levenberg-Marquardt shift until positive definite",
+     "for mu in (1e-11, -0.99999999, 1e-5, 1e-2):  # Levenberg-Marquardt shift until positive definite"):
+        "contract: factor Newton's Levenberg-Marquardt shift ladder changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "for mu in (1e-11, 1e-8, 1e-5, 1e-2):  # Levenberg-Marquardt shift until positive definite",
+     "for mu in (1e-11, 1e-8, -0.99999, 1e-2):  # Levenberg-Marquardt shift until positive definite"):
+        "contract: factor Newton's Levenberg-Marquardt shift ladder changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "ok = todo & (info == 0)",
+     "ok = todo & (info <= 0)"):
+        "info <= 0 iff info == 0 (cholesky_ex reports failures as positive minors); info >= 0 (every row 'ok') differs only for a row whose factorisation failed, which near a minimiser the first shift prevents, and whose non-finite step would make its candidate's residual non-finite and the candidate rejected",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "step = torch.where(ok.view(-1, 1, 1), sol.nan_to_num(0.0), step)",
+     "step = torch.where(ok.view(-1, 1, 1), sol.nan_to_num( -1.0), step)"):
+        "sol is finite wherever the Cholesky factor exists and g is finite: nan_to_num's replacement never applies",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "step = torch.where(ok.view(-1, 1, 1), sol.nan_to_num(0.0), step)",
+     "step = torch.where(ok.view(-1, 1, 1), sol.nan_to_num( 1.0), step)"):
+        "sol is finite wherever the Cholesky factor exists and g is finite: nan_to_num's replacement never applies",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "slack = 1e-13 * (1 + f0.abs())  # F's rounding level: let the last quadratic steps through",
+     "slack = 1.0000000000001 * (1 + f0.abs())  # F's rounding level: let the last quadratic steps through"):
+        "contract: factor Newton's line-search slack changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "slack = 1e-13 * (1 + f0.abs())  # F's rounding level: let the last quadratic steps through",
+     "slack = 1e-13 * ( 0 + f0.abs())  # F's rounding level: let the last quadratic steps through"):
+        "contract: factor Newton's line-search slack changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "slack = 1e-13 * (1 + f0.abs())  # F's rounding level: let the last quadratic steps through",
+     "slack = 1e-13 * ( 2 + f0.abs())  # F's rounding level: let the last quadratic steps through"):
+        "contract: factor Newton's line-search slack changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "slack = 1e-13 * (1 + f0.abs())  # F's rounding level: let the last quadratic steps through",
+     "slack = 1e-13 * (1 * f0.abs())  # F's rounding level: let the last quadratic steps through"):
+        "contract: factor Newton's line-search slack changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "slack = 1e-13 * (1 + f0.abs())  # F's rounding level: let the last quadratic steps through",
+     "slack = 1e-13 * (1 / f0.abs())  # F's rounding level: let the last quadratic steps through"):
+        "contract: factor Newton's line-search slack changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "slack = 1e-13 * (1 + f0.abs())  # F's rounding level: let the last quadratic steps through",
+     "slack = 1e-13 + (1 + f0.abs())  # F's rounding level: let the last quadratic steps through"):
+        "contract: factor Newton's line-search slack changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "slack = 1e-13 * (1 + f0.abs())  # F's rounding level: let the last quadratic steps through",
+     "slack = 1e-13 / (1 + f0.abs())  # F's rounding level: let the last quadratic steps through"):
+        "contract: factor Newton's line-search slack changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "for _ in range(30):  # backtracking on F, per row",
+     "for _ in range( 29):  # backtracking on F, per row"):
+        "contract: factor Newton's backtracking budget changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "for _ in range(30):  # backtracking on F, per row",
+     "for _ in range( 31):  # backtracking on F, per row"):
+        "contract: factor Newton's backtracking budget changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "bad = F(Y + a.view(-1, 1, 1) * step) > f0 + slack",
+     "bad = F(Y + a.view(-1, 1, 1) * step) >= f0 + slack"):
+        "contract: factor Newton's line-search acceptance changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "a = torch.where(bad, 0.5 * a, a)",
+     "a = torch.where(bad, -0.5 * a, a)"):
+        "contract: factor Newton's backtracking factor changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "a = torch.where(F(Y + a.view(-1, 1, 1) * step) > f0 + slack, torch.zeros_like(a), a)",
+     "a = torch.where(F(Y + a.view(-1, 1, 1) * step) == f0 + slack, torch.zeros_like(a), a)"):
+        "contract: factor Newton's last line-search guard changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "a = torch.where(F(Y + a.view(-1, 1, 1) * step) > f0 + slack, torch.zeros_like(a), a)",
+     "a = torch.where(F(Y + a.view(-1, 1, 1) * step) > f0 / slack, torch.zeros_like(a), a)"):
+        "contract: factor Newton's last line-search guard changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "factor_newton",
+     "a = torch.where(F(Y + a.view(-1, 1, 1) * step) > f0 + slack, torch.zeros_like(a), a)",
+     "a = torch.where(F(Y + a.view(-1, 1, 1) * step) >= f0 + slack, torch.zeros_like(a), a)"):
+        "contract: factor Newton's last line-search guard changes how fast it converges, not where: its output is kept only if it lowers the prox-gradient residual, and from near the optimum it still converges (test_factor_newton_converges_from_near_the_optimum)",
+    ("theorems/numerics/convex_oracle.py", "_polish",
+     "best, best_res = x, _residual(loss, x, L, lam / L)",
+     "best, best_res = x, _residual(loss, x, L, lam * L)"):
+        "contract: the baseline a candidate is compared with inside _polish; _polish returns a candidate only where its true prox-gradient residual is below the iterate's (line 172), so a different choice changes speed, not the optimum",
+    ("theorems/numerics/convex_oracle.py", "_polish",
+     "best, best_res = x, _residual(loss, x, L, lam / L)",
+     "best, best_res = x, _residual(loss, x, L, lam + L)"):
+        "contract: the baseline a candidate is compared with inside _polish; _polish returns a candidate only where its true prox-gradient residual is below the iterate's (line 172), so a different choice changes speed, not the optimum",
+    ("theorems/numerics/convex_oracle.py", "_polish",
+     "best, best_res = x, _residual(loss, x, L, lam / L)",
+     "best, best_res = x, _residual(loss, x, L, lam - L)"):
+        "contract: the baseline a candidate is compared with inside _polish; _polish returns a candidate only where its true prox-gradient residual is below the iterate's (line 172), so a different choice changes speed, not the optimum",
+    ("theorems/numerics/convex_oracle.py", "_polish",
+     "for drop in (0, 1):  # ADMM may overshoot the rank by one when stopped early",
+     "for drop in (0, 0):  # ADMM may overshoot the rank by one when stopped early"):
+        "contract: which ranks (ADMM's, one less) factor Newton tries; _polish returns a candidate only where its true prox-gradient residual is below the iterate's (line 172), so a different choice changes speed, not the optimum",
+    ("theorems/numerics/convex_oracle.py", "_polish",
+     "for drop in (0, 1):  # ADMM may overshoot the rank by one when stopped early",
+     "for drop in (0, 2):  # ADMM may overshoot the rank by one when stopped early"):
+        "contract: which ranks (ADMM's, one less) factor Newton tries; _polish returns a candidate only where its true prox-gradient residual is below the iterate's (line 172), so a different choice changes speed, not the optimum",
+    ("theorems/numerics/convex_oracle.py", "_polish",
+     "if r > 0:",
+     "if r > -1:"):
+        "contract: whether a rank-0 candidate gets a factor step (at rank 0 it is the zero matrix either way); _polish returns a candidate only where its true prox-gradient residual is below the iterate's (line 172), so a different choice changes speed, not the optimum",
+    ("theorems/numerics/convex_oracle.py", "_polish",
+     "if r > 0:",
+     "if r >= 0:"):
+        "contract: whether a rank-0 candidate gets a factor step (at rank 0 it is the zero matrix either way); _polish returns a candidate only where its true prox-gradient residual is below the iterate's (line 172), so a different choice changes speed, not the optimum",
+    ("theorems/numerics/convex_oracle.py", "_polish",
+     "sel = (ranks - drop == r).nonzero().squeeze(-1)",
+     "sel = (ranks - drop <= r).nonzero().squeeze(-1)"):
+        "contract: which rows a rank's factor step is applied to (the last rank applied wins); _polish returns a candidate only where its true prox-gradient residual is below the iterate's (line 172), so a different choice changes speed, not the optimum",
+    ("theorems/numerics/convex_oracle.py", "_polish",
+     "sel = (ranks - drop == r).nonzero().squeeze(-1)",
+     "sel = (ranks - drop == r).nonzero().squeeze(1)"):
+        "contract: which rows a rank's factor step is applied to (the last rank applied wins); _polish returns a candidate only where its true prox-gradient residual is below the iterate's (line 172), so a different choice changes speed, not the optimum",
+    ("theorems/numerics/convex_oracle.py", "_polish",
+     "sel = (ranks - drop == r).nonzero().squeeze(-1)",
+     "sel = (ranks - drop >= r).nonzero().squeeze(-1)"):
+        "contract: which rows a rank's factor step is applied to (the last rank applied wins); _polish returns a candidate only where its true prox-gradient residual is below the iterate's (line 172), so a different choice changes speed, not the optimum",
+    ("theorems/numerics/convex_oracle.py", "_polish",
+     "better = res < best_res",
+     "better = res <= best_res"):
+        "contract: a tie between candidates; _polish returns a candidate only where its true prox-gradient residual is below the iterate's (line 172), so a different choice changes speed, not the optimum",
+    ("theorems/numerics/convex_oracle.py", "_polish",
+     "return best, best_res < _residual(loss, x, L, lam / L)",
+     "return best, best_res != _residual(loss, x, L, lam / L)"):
+        "best_res starts at the iterate's residual and only decreases, so best_res != residual(x) iff best_res < residual(x)",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "def convex_optimum(loss: MatrixLoss, lam, *, tol: float = 1e-14, max_iter: int = 20000,",
+     "def convex_optimum(loss: MatrixLoss, lam, *, tol: float = -0.99999999999999, max_iter: int = 20000,"):
+        "contract: a keyword-only marker turned positional-only (no caller passes loss or lam by name), or the defaults tol (raised to 16 eps) and max_iter (a budget)",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "def convex_optimum(loss: MatrixLoss, lam, *, tol: float = 1e-14, max_iter: int = 20000,",
+     "def convex_optimum(loss: MatrixLoss, lam, *, tol: float = 1e-14, max_iter: int = 19999,"):
+        "contract: a keyword-only marker turned positional-only (no caller passes loss or lam by name), or the defaults tol (raised to 16 eps) and max_iter (a budget)",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "def convex_optimum(loss: MatrixLoss, lam, *, tol: float = 1e-14, max_iter: int = 20000,",
+     "def convex_optimum(loss: MatrixLoss, lam, *, tol: float = 1e-14, max_iter: int = 20001,"):
+        "contract: a keyword-only marker turned positional-only (no caller passes loss or lam by name), or the defaults tol (raised to 16 eps) and max_iter (a budget)",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "def convex_optimum(loss: MatrixLoss, lam, *, tol: float = 1e-14, max_iter: int = 20000,",
+     "def convex_optimum(loss: MatrixLoss, lam, /, tol: float = 1e-14, max_iter: int = 20000,"):
+        "contract: a keyword-only marker turned positional-only (no caller passes loss or lam by name), or the defaults tol (raised to 16 eps) and max_iter (a budget)",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "tol = max(tol, 16 * torch.finfo(dtype).eps)  # no-op in float64; reachable in float32",
+     "tol = max(tol, 15 * torch.finfo(dtype).eps)  # no-op in float64; reachable in float32"):
+        "contract: the float32 floor of the stopping tolerance, 15-17 eps: the float32 test converges with any of them",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "tol = max(tol, 16 * torch.finfo(dtype).eps)  # no-op in float64; reachable in float32",
+     "tol = max(tol, 17 * torch.finfo(dtype).eps)  # no-op in float64; reachable in float32"):
+        "contract: the float32 floor of the stopping tolerance, 15-17 eps: the float32 test converges with any of them",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "for k in range(1, max_iter + 1):",
+     "for k in range(1, max_iter + 2):"):
+        "the loop breaks at k == max_iter, so range(1, max_iter + 2) never reaches its last value",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "x_new = torch.where((kept > 0).view(-1, 1, 1), Yg - clip, torch.zeros_like(Yg))",
+     "x_new = torch.where((kept != 0).view(-1, 1, 1), Yg - clip, torch.zeros_like(Yg))"):
+        "kept counts singular values, >= 0: != 0 iff > 0",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "done = _fro(step) <= tol * _fro(x).clamp_min(1.0)",
+     "done = _fro(step) < tol * _fro(x).clamp_min(1.0)"):
+        "contract: the relative-change stopping test at an exact tie, or with the floor of ||x|| at 0 or 2 instead of 1: the accepted iterates differ by rounding (the KKT residual and the conic cross-check decide correctness)",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "done = _fro(step) <= tol * _fro(x).clamp_min(1.0)",
+     "done = _fro(step) <= tol * _fro(x).clamp_min( 0.0)"):
+        "contract: the relative-change stopping test at an exact tie, or with the floor of ||x|| at 0 or 2 instead of 1: the accepted iterates differ by rounding (the KKT residual and the conic cross-check decide correctness)",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "done = _fro(step) <= tol * _fro(x).clamp_min(1.0)",
+     "done = _fro(step) <= tol * _fro(x).clamp_min( 2.0)"):
+        "contract: the relative-change stopping test at an exact tie, or with the floor of ||x|| at 0 or 2 instead of 1: the accepted iterates differ by rounding (the KKT residual and the conic cross-check decide correctness)",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "restart = ((y - x_new) * step).sum(dim=(1, 2)) > 0  # prox-gradient step opposes momentum",
+     "restart = ((y - x_new) * step).sum(dim=(1, 2)) >= 0  # prox-gradient step opposes momentum"):
+        "restart differs only where (y - x_new) . step = 0 exactly, i.e. step = 0: a converged row",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "if polish_every and k == next_polish and bool(((tau > 0) & ~done).any()):",
+     "if polish_every and k == next_polish and bool(((tau != 0) & ~done).any()):"):
+        "k reaches next_polish exactly (it counts up by one); tau >= 0, so != 0 iff > 0",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "if polish_every and k == next_polish and bool(((tau > 0) & ~done).any()):",
+     "if polish_every and k >= next_polish and bool(((tau > 0) & ~done).any()):"):
+        "k reaches next_polish exactly (it counts up by one); tau >= 0, so != 0 iff > 0",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "rows = ((tau > 0) & ~done).nonzero().squeeze(-1)",
+     "rows = ((tau != 0) & ~done).nonzero().squeeze(-1)"):
+        "tau >= 0, so != 0 iff > 0 ((k, 1) from nonzero: squeeze(-1) = squeeze(1)); tau > -1 includes lam = 0 rows only when they are undone at a polish, and their ADMM at rho = 0 is rejected (non-finite residual)",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "rows = ((tau > 0) & ~done).nonzero().squeeze(-1)",
+     "rows = ((tau > 0) & ~done).nonzero().squeeze(1)"):
+        "tau >= 0, so != 0 iff > 0 ((k, 1) from nonzero: squeeze(-1) = squeeze(1)); tau > -1 includes lam = 0 rows only when they are undone at a polish, and their ADMM at rho = 0 is rejected (non-finite residual)",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "x[rows], y[rows], t[rows] = z, z, 1.0",
+     "x[rows], y[rows], t[rows] = z, z, 2.0"):
+        "contract: the momentum counter after an accepted polish (t = 1 restarts, t = 2 keeps a little momentum): FISTA's next step from the polished point decides convergence either way",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "if bool(done.any()) or k == max_iter:",
+     "if bool(done.any()) or k <= max_iter:"):
+        "k <= max_iter always holds: the bookkeeping then runs every iteration with an unchanged keep mask until a row converges (work only); k >= max_iter iff k == max_iter",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "if bool(done.any()) or k == max_iter:",
+     "if bool(done.any()) or k >= max_iter:"):
+        "k <= max_iter always holds: the bookkeeping then runs every iteration with an unchanged keep mask until a row converges (work only); k >= max_iter iff k == max_iter",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "if not bool(keep.any()) or k == max_iter:",
+     "if not bool(keep.any()) or k > max_iter:"):
+        "k never exceeds max_iter inside the loop: > max_iter never holds and the range ends there anyway; >= iff ==",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "if not bool(keep.any()) or k == max_iter:",
+     "if not bool(keep.any()) or k >= max_iter:"):
+        "k never exceeds max_iter inside the loop: > max_iter never holds and the range ends there anyway; >= iff ==",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "sub, L, tau = sub.take(keep.nonzero().squeeze(-1)), L[keep], tau[keep]",
+     "sub, L, tau = sub.take(keep.nonzero().squeeze(1)), L[keep], tau[keep]"):
+        "the axis -1 and the axis 1 are the same axis here: the tensor is keep.nonzero(), (k, 1)",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "value=loss.value(delta) + lam * s.sum(dim=-1),",
+     "value=loss.value(delta) + lam * s.sum(dim=1),"):
+        "the axis -1 and the axis 1 are the same axis here: the tensor is s, (B, k)",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "rank=(s > 1e-9 * s[:, :1].clamp_min(1.0)).sum(dim=-1),",
+     "rank=(s > 1e-9 * s[:, :1].clamp_min( 0.0)).sum(dim=-1),"):
+        "contract: the numerical rank's threshold 1e-9 max(1, s_1) vs 1e-9 max(2, s_1), 1e-9 s_1 or a tie: thresholded singular values are at rounding level (~eps ||delta||), far below every variant, so the count is the same",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "rank=(s > 1e-9 * s[:, :1].clamp_min(1.0)).sum(dim=-1),",
+     "rank=(s > 1e-9 * s[:, :1].clamp_min( 2.0)).sum(dim=-1),"):
+        "contract: the numerical rank's threshold 1e-9 max(1, s_1) vs 1e-9 max(2, s_1), 1e-9 s_1 or a tie: thresholded singular values are at rounding level (~eps ||delta||), far below every variant, so the count is the same",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "rank=(s > 1e-9 * s[:, :1].clamp_min(1.0)).sum(dim=-1),",
+     "rank=(s > 1e-9 * s[:, :1].clamp_min(1.0)).sum(dim=1),"):
+        "contract: the numerical rank's threshold 1e-9 max(1, s_1) vs 1e-9 max(2, s_1), 1e-9 s_1 or a tie: thresholded singular values are at rounding level (~eps ||delta||), far below every variant, so the count is the same",
+    ("theorems/numerics/convex_oracle.py", "convex_optimum",
+     "rank=(s > 1e-9 * s[:, :1].clamp_min(1.0)).sum(dim=-1),",
+     "rank=(s >= 1e-9 * s[:, :1].clamp_min(1.0)).sum(dim=-1),"):
+        "contract: the numerical rank's threshold 1e-9 max(1, s_1) vs 1e-9 max(2, s_1), 1e-9 s_1 or a tie: thresholded singular values are at rounding level (~eps ||delta||), far below every variant, so the count is the same",
 }
 
 
@@ -331,10 +787,10 @@ def enclosing(source: str, line: int) -> str:
 
 
 def changed_lines(diff: str) -> tuple[str, str]:
-    """(removed, added) source of a unified diff, each stripped line joined by ' / '."""
+    """(removed, added) source of a unified diff, each stripped non-blank line joined by ' / '."""
     rows = [l for l in diff.splitlines() if l[:1] in "+-" and not l.startswith(("+++", "---"))]
-    return (" / ".join(l[1:].strip() for l in rows if l[0] == "-"),
-            " / ".join(l[1:].strip() for l in rows if l[0] == "+"))
+    return (" / ".join(l[1:].strip() for l in rows if l[0] == "-" and l[1:].strip()),
+            " / ".join(l[1:].strip() for l in rows if l[0] == "+" and l[1:].strip()))
 
 
 PRELOAD = ("torch", "numpy", "scipy", "scipy.linalg", "scipy.optimize", "scipy.stats", "hypothesis", "pytest",
@@ -461,8 +917,26 @@ def select_lines(session: Path, lines: set[int]) -> int:
     return len(out)
 
 
+def select_survivors(session: Path, previous: list[Path]) -> int:
+    """Keep only the mutants (operator, occurrence) that survived in the ``previous`` sessions of the same,
+    unchanged-in-structure module (re-checking survivors after tests were added: the added tests can only
+    kill more, so the killed need no re-run); the others are marked skipped 'not selected'."""
+    keep = set()
+    for p in previous:
+        old = sqlite3.connect(p)
+        keep |= set(old.execute("SELECT s.operator_name, s.occurrence FROM mutation_specs s JOIN work_results r "
+                                "ON s.job_id = r.job_id WHERE r.test_outcome = 'SURVIVED'").fetchall())
+    con = sqlite3.connect(session)
+    out = [j for (j, op, occ) in con.execute("SELECT job_id, operator_name, occurrence FROM mutation_specs WHERE "
+                                             "job_id NOT IN (SELECT job_id FROM work_results)") if (op, occ) not in keep]
+    con.executemany("INSERT INTO work_results (job_id, worker_outcome, output, test_outcome, diff) "
+                    "VALUES (?, 'SKIPPED', 'not selected', NULL, NULL)", [(j,) for j in out])
+    con.commit()
+    return len(out)
+
+
 def run(module: str, tests: str, workdir: Path, timeout: float, sock: str | None = None, every: int = 1,
-        lines: set[int] | None = None, offset: int = 0) -> dict:
+        lines: set[int] | None = None, offset: int = 0, survivors_of: list[Path] | None = None) -> dict:
     stem = Path(module).stem
     cfg, session = workdir / f"{stem}.toml", workdir / f"{stem}.sqlite"
     cfg.write_text(config(module, tests, timeout, sock))
@@ -470,7 +944,9 @@ def run(module: str, tests: str, workdir: Path, timeout: float, sock: str | None
     t0 = time.perf_counter()
     subprocess.run([str(BIN / "cosmic-ray"), "init", str(cfg), str(session)], cwd=ROOT, check=True)
     subprocess.run([str(BIN / "cr-filter-operators"), str(session), str(cfg)], cwd=ROOT, check=True)
-    unsampled = (select_lines(session, lines) if lines else 0) + (sample(session, every, offset) if every > 1 else 0)
+    unsampled = ((select_lines(session, lines) if lines else 0)
+                 + (select_survivors(session, survivors_of) if survivors_of else 0)
+                 + (sample(session, every, offset) if every > 1 else 0))
     subprocess.run([str(BIN / "cosmic-ray"), "exec", str(cfg), str(session)], cwd=ROOT, check=True)
     counts, left = survivors(session, (ROOT / module).read_text())
     equivalent = [s for s in left if (module, s["function"], s["source"], s["mutant"]) in SURVIVORS_EQUIVALENT]
@@ -496,6 +972,8 @@ def main(argv=None) -> int:
                     help="run the I-th of N disjoint shards (0 <= I < N; the union of all N is the full run)")
     ap.add_argument("--lines", default=None, metavar="L1,L2,...",
                     help="run only the mutants on these source lines (with one module: re-check its survivors)")
+    ap.add_argument("--survivors-of", action="append", default=[], metavar="SESSION",
+                    help="run only the mutants that survived in this earlier session file (repeatable; one module)")
     ap.add_argument("--serve", metavar="SOCKET", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve:
@@ -536,11 +1014,13 @@ def run_all(args, want: set, workdir: Path, sock: str | None) -> list[dict]:
     for module, tests in MODULES.items():
         if Path(module).stem in want:
             lines = {int(x) for x in args.lines.split(",")} if args.lines else None
-            res = run(module, tests, workdir, args.timeout, sock, args.sample, lines, args.offset)
+            res = run(module, tests, workdir, args.timeout, sock, args.sample, lines, args.offset,
+                      [Path(p).resolve() for p in args.survivors_of])
             results.append(res)
             score = "-" if res["score"] is None else f"{res['score']:.1%}"
             why = ([f"--shard {args.offset}/{args.sample}" if args.shard else f"--sample {args.sample}"]
-                   if args.sample > 1 else []) + ([f"--lines {args.lines}"] if args.lines else [])
+                   if args.sample > 1 else []) + ([f"--lines {args.lines}"] if args.lines else []) + \
+                  ([f"--survivors-of {len(args.survivors_of)} session(s)"] if args.survivors_of else [])
             sampled = f", {res['unsampled']} left out ({', '.join(why)})" if res["unsampled"] else ""
             print(f"{module}: killed {res['killed']}, survived {res['survived']} (equivalent "
                   f"{res['equivalent']}), incompetent {res['incompetent']}, abnormal {res['abnormal']}, score {score}"

@@ -27,7 +27,7 @@ def test_every_equivalent_survivor_is_still_in_its_function(key):
     assert module in MUT.MODULES, f"{module} is not a mutated module"
     source = (ROOT / module).read_text()
     assert before in _function_lines(source, function), f"stale: {before!r} is not in {function or 'module level'}"
-    assert after and after != before
+    assert after != before                      # '' for a deletion (a removed decorator)
     assert MUT.SURVIVORS_EQUIVALENT[key].strip()
 
 
@@ -37,3 +37,4 @@ def test_enclosing_and_changed_lines():
     diff = "--- a\n+++ b\n@@ -1 +1 @@\n-    if x == 0:\n+    if x <= 0:\n"
     assert MUT.changed_lines(diff) == ("if x == 0:", "if x <= 0:")
     assert MUT.changed_lines("") == ("", "")
+    assert MUT.changed_lines("-\n-\n-@torch.no_grad()\n") == ("@torch.no_grad()", "")      # blank lines skipped
