@@ -16,6 +16,7 @@ from ..strategies.ntk_instances import r_max
 
 from .claim import Evidence, at_least, at_most, experiment
 from .numerics.convex_oracle import convex_optimum
+from .numerics.kim_constants import monte_carlo_constants
 from .numerics.landscape import numerical_rank, probe
 from .numerics.lora import LoRAObjective
 from .realnet import features, scaled
@@ -112,6 +113,64 @@ experiment(
           "3.1 (the r_max column), so 'below the usual LoRA ranks' is implied there whenever r_max(KN) < 4; the "
           "finding's content here is the fall with lam.  Our lam is relative to ||grad L(0)||_2, the paper's "
           "absolute: the grids are not the same numbers.")
+
+
+# ---------------------------------------------------------------- Kim et al., Table 2
+
+TABLE2_LAM = 0.01
+
+
+def eval_table2(drawn, ctx):
+    """alpha_hat and beta_hat (Monte Carlo, nested over rank bounds) about the global minimiser X* of L_lam,
+    per layer: reproduced iff alpha_hat falls and beta_hat rises from the smallest to the largest rank bound
+    and alpha_hat <= 0 at the largest (the paper: alpha > 0 fails at r = 64)."""
+    rows, conds = [], []
+    ranks = drawn["ranks"]
+    for layer in drawn["layers"]:
+        loss, opt = _optima(drawn, layer, ctx, (TABLE2_LAM,))
+        if not bool(opt.converged.all()):
+            return Evidence.inconclusive(f"convex oracle did not converge on {layer}")
+        Xs = opt.delta[0]
+        radius = drawn["radius_frac"] * float(Xs.norm())
+        est = monte_carlo_constants(loss, Xs, ranks, radius, drawn["samples"], drawn["seed"] + 11)
+        if est[ranks[0]][2] == 0:
+            return Evidence.inconclusive(f"no sample within the radius on {layer}")
+        rows += [[layer, r, a, b, b / a if a > 0 else float("nan"), k] for r, (a, b, k) in est.items()]
+        a0, b0, _ = est[ranks[0]]
+        a1, b1, _ = est[ranks[-1]]
+        conds += [at_most(a1, a0 * (1 - 1e-9)), at_least(b1, b0 * (1 + 1e-9)), at_most(a1, 0.0, scale=abs(a0))]
+    meas = {"table": {"columns": ["layer", "rank bound r", "alpha_hat", "beta_hat", "beta_hat / alpha_hat",
+                                  "samples (cumulative)"], "rows": rows,
+                      "caption": f"Kim et al. Table 2 re-measured: RSC/RSM by Monte Carlo within D = "
+                                 f"{drawn['radius_frac']:g} ||X*|| of the global minimiser (lam = {TABLE2_LAM:g} "
+                                 "||grad L(0)||)"}}
+    n = len(drawn["layers"])
+    return Evidence.from_margins({"alpha_hat falls with r": min((conds[3 * i] for i in range(n)), key=lambda c: c.margin),
+                                  "beta_hat rises with r": min((conds[3 * i + 1] for i in range(n)), key=lambda c: c.margin),
+                                  "alpha_hat <= 0 at the largest r": min((conds[3 * i + 2] for i in range(n)),
+                                                                         key=lambda c: c.margin)}, meas)
+
+
+experiment(
+    id="realmodel.exp_kim_table2_constants", paper=KIM, theorem="Table 2 (alpha and beta against the rank bound)",
+    statement="Kim et al.'s finding: the RSC constant alpha and the RSM constant beta, estimated by Monte Carlo "
+              "within a radius D of the global minimiser at growing rank bounds r, fall and rise respectively "
+              "as r grows, and alpha > 0 fails at the largest r.  Re-measured on the NTK model with nested "
+              "samples (a bound over rank <= r includes every sample of smaller rank).",
+    assumptions=SETTING + "  lam = 0.01 ||grad L(0)||_2; X* the convex optimum; D = ||X*||_F; samples: the best "
+                          "rank-r approximation of a uniform point of the ball, kept if within D; beta along "
+                          "U X + X V with random rank-1 unit U, V (4 per sample).",
+    reference="Table 2 (RoBERTa-base / SST-2, 1,000 samples within D = 5, lam = 0.01, r in {8, 16, 32, 64}, the "
+              "matrix with the largest beta/alpha): alpha decreases and beta increases as r grows; alpha > 0 "
+              "fails at r = 64 (as summarised in the suite's spec; the cells were not transcribed).",
+    provenance="paper", requires=REQUIRES,
+    strategy=lambda p: fixed_setting(p, _setting(p, ranks=[2, 4, 8, 16] if int(p.get("model_block", 10)) <= 10
+                                                  else [4, 8, 16, 32], radius_frac=1.0,
+                                                  samples=200 if int(p.get("model_block", 10)) <= 10 else 1000)),
+    evaluate=eval_table2,
+    notes="The NTK model's squared loss is convex, so alpha_hat >= 0 at every rank bound: 'alpha > 0 fails' "
+          "cannot reproduce here (the paper's RoBERTa loss is not linearised).  The monotone trend is what the "
+          "nested estimator can show; its strict fall and rise are measured.")
 
 
 # ---------------------------------------------------------------- Jang et al.: rank of the optimum vs r_max
@@ -226,4 +285,4 @@ experiment(
           "beyond-NTK (feature-learning or spurious-minimum) phenomenon.")
 
 
-__all__ = ["eval_table1", "eval_jang_rank", "eval_figure2"]
+__all__ = ["eval_table1", "eval_table2", "eval_jang_rank", "eval_figure2"]

@@ -64,3 +64,48 @@ def bracket(H: torch.Tensor, Xstar: torch.Tensor, rel: float = 1e-9) -> dict:
     out["two_alpha_upper_over_beta_lower"] = (2 * out["alpha_upper"] / out["beta_lower"]
                                               if out["beta_lower"] > 0 else float("nan"))
     return out
+
+
+def monte_carlo_constants(loss, Xstar: torch.Tensor, ranks, radius: float, samples: int, seed: int,
+                          directions: int = 4) -> dict:
+    """Kim et al.'s Table 2 estimator of A2/A3 at rank bounds ``ranks`` about X* (one instance, (m, n)).
+
+    Samples X = [X* + Z]_r (the best rank-r approximation of a random point Z of the ball of radius
+    ``radius``, kept if ||X - X*|| <= radius) for every r and every sample, and estimates
+    alpha_hat(r) = min <grad L(X) - grad L(X*), X - X*> / ||X - X*||^2 and beta_hat(r) = max of the curvature
+    along D = U X + X V / ||U X + X V|| for ``directions`` random rank-1 unit U, V, over every sample of rank
+    <= r (nested sets, as a bound over rank <= r must be).  The curvature is the gradient difference
+    <grad L(X + D) - grad L(X), D> -- exact for a quadratic loss (the squared NTK risk).  Returns
+    {r: (alpha_hat, beta_hat, kept samples)}."""
+    m, n = Xstar.shape
+    dt, dev = Xstar.dtype, Xstar.device
+    g = torch.Generator().manual_seed(int(seed))
+    Z = torch.randn(samples, m, n, generator=g, dtype=torch.float64).to(dev, dt)
+    u = torch.rand(samples, generator=g, dtype=torch.float64).to(dev, dt) ** (1.0 / (m * n))
+    Z = radius * u.view(-1, 1, 1) * Z / Z.flatten(1).norm(dim=1).view(-1, 1, 1)
+    U0, s0, V0 = torch.linalg.svd(Xstar + Z, full_matrices=False)
+    tiled = loss.take(torch.zeros(samples, dtype=torch.long, device=dev))
+    g_star = loss.grad(Xstar.unsqueeze(0))
+    out, alpha, beta, kept = {}, float("inf"), float("-inf"), 0
+    for r in sorted(ranks):
+        X = (U0[:, :, :r] * s0[:, None, :r]) @ V0[:, :r]
+        Dx = X - Xstar
+        dist = Dx.flatten(1).norm(dim=1)
+        ok = dist <= radius
+        if bool(ok.any()):
+            a = ((tiled.grad(X) - g_star) * Dx).sum(dim=(1, 2)) / dist.clamp_min(1e-300) ** 2
+            alpha = min(alpha, float(a[ok].min()))
+            for _ in range(directions):
+                au, bu = torch.randn(2, samples, m, generator=g, dtype=torch.float64).to(dev, dt)
+                cv, dv = torch.randn(2, samples, n, generator=g, dtype=torch.float64).to(dev, dt)
+                Uo = au.unsqueeze(2) * bu.unsqueeze(1)
+                Vo = cv.unsqueeze(2) * dv.unsqueeze(1)
+                Uo = Uo / Uo.flatten(1).norm(dim=1).view(-1, 1, 1)
+                Vo = Vo / Vo.flatten(1).norm(dim=1).view(-1, 1, 1)
+                D = Uo @ X + X @ Vo
+                D = D / D.flatten(1).norm(dim=1).clamp_min(1e-300).view(-1, 1, 1)
+                b = ((tiled.grad(X + D) - tiled.grad(X)) * D).sum(dim=(1, 2))
+                beta = max(beta, float(b[ok].max()))
+        kept += int(ok.sum())
+        out[r] = (alpha, beta, kept)
+    return out
