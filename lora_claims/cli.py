@@ -32,6 +32,7 @@ from .search import evaluate_safely, exit_code, make_deterministic, resolve_devi
 from .store import DEFAULT_PATH, Store, StoreError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNDECIDED = 0, 1, 2, 3
+MAX_SEED = 2**31 - 1      # the run seed; Hypothesis runs use seed * 1000 + k, stored as SQLite integers
 EXIT_CODES = ("exit codes: 0 every theorem/lemma held and every control falsified; 1 a theorem/lemma falsified "
               "or a control not falsified; 2 bad usage or input; 3 nothing falsified but some claim inconclusive, "
               "under-searched or in error (an experiment's finding, reproduced or not, never sets 1)")
@@ -253,7 +254,9 @@ def cmd_falsify(args) -> int:
     profile = with_model(get_profile(args.profile), _model(args.model))
     selected = catalog.select(args.patterns, args.claims)
     budget = _budget(args.budget)
-    device = _device(args.device or profile.device)
+    device = _device(profile.device if args.device is None else args.device)
+    if not 0 <= args.seed <= MAX_SEED:
+        raise UsageError(f"--seed must be an integer in [0, {MAX_SEED}], got {args.seed}")
     if args.workers < 1:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
     if args.workers > 1:

@@ -2,8 +2,8 @@
 
 Every evaluated example is committed as it completes, so a run killed mid-way keeps everything
 recorded before the kill; several processes (pytest-xdist workers) may write at once.  A store
-that is not a database, is corrupt, or comes from a newer schema raises StoreError and is never
-modified.
+that is not a database, is corrupt, belongs to another application, or comes from a newer schema raises
+StoreError and is never modified.
 """
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ from pathlib import Path
 from .jsonable import jsonable
 
 SCHEMA_VERSION = 2     # v2: runs.pid (to mark runs killed mid-way 'incomplete'); v1 stores are migrated
+# PRAGMA application_id of a lora-claims store ('LoRA'): a store is recognised positively by it (or, for a
+# store made before it was set, by its schema_version row and its tables); any other database is refused
+APPLICATION_ID = int.from_bytes(b"LoRA", "big")
+STORE_TABLES = {"meta", "runs", "examples", "claim_results"}
 DEFAULT_PATH = Path("results") / "claims.sqlite"
 
 _SCHEMA = """
@@ -64,6 +68,8 @@ class Store:
                 raise StoreError(f"cannot create results store {self.path}: {exc.strerror}") from None
         elif self.path.is_dir():
             raise StoreError(f"{self.path} is a directory, not a results store")
+        elif not self.path.is_file():
+            raise StoreError(f"{self.path} is not a regular file (a device or a pipe), not a results store")
         else:
             self._check_existing()
         self.db = None
@@ -99,7 +105,8 @@ class Store:
             if version is None:
                 self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             else:
-                self._migrate(int(version[0]))
+                self._migrate(_schema_version(version[0], self.path))
+            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -144,13 +151,29 @@ class Store:
                 if ok != "ok":
                     raise StoreError(f"results store {self.path} is corrupt: {ok}")
                 tables = {r[0] for r in ro.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                if "meta" in tables:
-                    row = ro.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                    if row and int(row[0]) > SCHEMA_VERSION:
-                        raise StoreError(f"results store {self.path} has schema {row[0]}, newer than this "
-                                         f"lora-claims ({SCHEMA_VERSION}); upgrade lora-claims")
-                elif tables:
+                app = ro.execute("PRAGMA application_id").fetchone()[0]
+                if app not in (0, APPLICATION_ID):
+                    raise StoreError(f"{self.path} is a SQLite database of another application "
+                                     f"(application_id {app:#x}), not a lora-claims store")
+                if not tables and app == 0:
+                    return                                   # an empty database: made into a store
+                if "meta" not in tables:
                     raise StoreError(f"{self.path} is a SQLite database but not a lora-claims store")
+                try:
+                    row = ro.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                except sqlite3.DatabaseError:
+                    row = None
+                if row is None or not STORE_TABLES <= tables:
+                    raise StoreError(f"{self.path} is a SQLite database but not a lora-claims store "
+                                     "(no schema version or missing tables)")
+                version = _schema_version(row[0], self.path)
+                if version > SCHEMA_VERSION:
+                    raise StoreError(f"results store {self.path} has schema {version}, newer than this "
+                                     f"lora-claims ({SCHEMA_VERSION}); upgrade lora-claims")
+                cols = {r[1] for r in ro.execute("PRAGMA table_info(runs)")}
+                if not {"id", "started", "status", "profile", "seed"} <= cols:
+                    raise StoreError(f"{self.path} is a SQLite database but not a lora-claims store "
+                                     "(its runs table is not lora-claims')")
             finally:
                 ro.close()
         except sqlite3.DatabaseError as exc:
@@ -264,6 +287,14 @@ class Store:
 
     def close(self):
         self.db.close()
+
+
+def _schema_version(value, path) -> int:
+    """The stored schema version as an int; anything else is a corrupt store (StoreError)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise StoreError(f"results store {path} is corrupt: its schema version is {value!r}, not a number") from None
 
 
 def _host() -> str:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from lora_claims.theorems.claim import Claim, Evidence, Verdict
 from lora_claims.profiles import Profile
 from lora_claims.search import falsify_claim
-from lora_claims.store import SCHEMA_VERSION, Store
+from lora_claims.store import APPLICATION_ID, SCHEMA_VERSION, Store
 
 from test_cli import assert_usage_error, cli
 
@@ -114,6 +114,77 @@ def test_cli_refuses_a_newer_schema_and_leaves_it(tmp_path):
     assert path.read_bytes() == before and not (tmp_path / "r.html").exists()
 
 
+def _foreign(path: Path, app: int = 0, schema=None) -> None:
+    """Another application's database: a meta(key, value) table (and a runs table of its own)."""
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, x TEXT)")
+    db.execute("INSERT INTO runs (x) VALUES ('theirs')")
+    if schema is not None:
+        db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (schema,))
+    if app:
+        db.execute(f"PRAGMA application_id = {app}")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("kind", ["meta-and-runs", "their-schema-row", "their-application-id"])
+def test_a_foreign_sqlite_database_is_refused_and_left_byte_identical(tmp_path, kind):
+    """Issue 16 case 1: a store is recognised positively (application_id, or a lora-claims schema row and
+    tables), so another application's database is refused before anything is written."""
+    path = tmp_path / "theirs.sqlite"
+    _foreign(path, app=0x12345678 if kind == "their-application-id" else 0,
+             schema="2" if kind == "their-schema-row" else None)
+    before = path.read_bytes()
+    for argv in (("falsify", "jang2024.nc_a*"), ("report", "-o", str(tmp_path / "r.html"))):
+        rc, out, err = cli(*argv, "--results", path)
+        assert_usage_error(rc, out, err)
+        assert "not a lora-claims store" in err
+    assert path.read_bytes() == before and not (tmp_path / "r.html").exists()
+    assert not Path(f"{path}-wal").exists() and not Path(f"{path}-journal").exists()
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="no /dev/null")
+def test_a_device_as_the_store_is_refused():
+    """Issue 16 case 9: /dev/null as the store gave 'cannot rollback - no transaction is active'."""
+    rc, out, err = cli("falsify", "jang2024.nc_a*", "--results", "/dev/null")
+    assert_usage_error(rc, out, err)
+    assert "not a regular file" in err
+
+
+def test_a_corrupt_schema_value_is_a_one_line_error(tmp_path):
+    """Issue 16 case 4: schema_version = 'two' was a ValueError traceback in falsify and report."""
+    path = tmp_path / "claims.sqlite"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = 'two' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    for argv in (("falsify", "jang2024.nc_a*"), ("report", "-o", str(tmp_path / "r.html"))):
+        rc, out, err = cli(*argv, "--results", path)
+        assert_usage_error(rc, out, err)
+        assert "schema version is 'two'" in err
+    assert path.read_bytes() == before
+
+
+def test_new_stores_carry_the_application_id_and_old_ones_are_still_opened(tmp_path):
+    path = tmp_path / "claims.sqlite"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    db.execute("PRAGMA application_id = 0")                  # a store made before the id was set
+    db.commit()
+    db.close()
+    s = Store(path)
+    s.finish_run(s.start_run("ci", "cpu", 0, {}))
+    s.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+    db.close()
+
+
 def test_report_on_a_corrupt_store_is_byte_identical(tmp_path):
     # a real store with a run in it, then a page overwritten with garbage
     path = tmp_path / "claims.sqlite"
@@ -136,6 +207,9 @@ def test_report_on_a_corrupt_store_is_byte_identical(tmp_path):
     ["falsify", "jang2024.nc_a*", "--budget", "-5"],
     ["falsify", "jang2024.nc_a*", "--budget", "1e"],
     ["falsify", "jang2024.nc_a*", "--device", "tpu"],
+    ["falsify", "jang2024.nc_a*", "--device", ""],                 # issue 16: no longer the profile's default
+    ["falsify", "jang2024.nc_a*", "--seed", str(2**63)],           # issue 16: was an OverflowError after writing
+    ["falsify", "jang2024.nc_a*", "--seed", "-1"],
 ], ids=lambda a: " ".join(a))
 def test_bad_usage_leaves_an_existing_store_byte_identical(tmp_path, argv):
     path = tmp_path / "claims.sqlite"
