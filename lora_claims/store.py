@@ -106,7 +106,8 @@ class Store:
                 self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             else:
                 self._migrate(_schema_version(version[0], self.path))
-            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")     # a write only where it is missing
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")

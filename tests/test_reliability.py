@@ -168,6 +168,18 @@ def test_a_corrupt_schema_value_is_a_one_line_error(tmp_path):
     assert path.read_bytes() == before
 
 
+def test_report_leaves_a_healthy_store_byte_identical(tmp_path):
+    """Reading a store (the report) writes nothing to it -- not even the application id it already has."""
+    path = tmp_path / "claims.sqlite"
+    s = Store(path)
+    s.finish_run(s.start_run("ci", "cpu", 0, {}))
+    s.close()
+    before = path.read_bytes()
+    rc, _, err = cli("report", "--results", path, "-o", tmp_path / "r.html")
+    assert rc == 0, err
+    assert path.read_bytes() == before
+
+
 def test_new_stores_carry_the_application_id_and_old_ones_are_still_opened(tmp_path):
     path = tmp_path / "claims.sqlite"
     Store(path).close()
