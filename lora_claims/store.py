@@ -146,6 +146,10 @@ class Store:
         try:
             # quote the path: '#', '?' or '%' in it would otherwise be read as URI syntax
             uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
+            if not wal.exists():
+                # no write-ahead log: nothing is being written, so read without locks -- a refused store
+                # then gets no -wal / -shm companions beside it (issue 16, case 7)
+                uri += "&immutable=1"
             ro = sqlite3.connect(uri, uri=True, timeout=60)
             try:
                 ok = ro.execute("PRAGMA quick_check").fetchone()[0]

@@ -112,6 +112,8 @@ def test_cli_refuses_a_newer_schema_and_leaves_it(tmp_path):
     assert_usage_error(*cli("report", "--results", path, "-o", tmp_path / "r.html"))
     assert_usage_error(*cli("falsify", "jang2024.nc_a*", "--results", path))
     assert path.read_bytes() == before and not (tmp_path / "r.html").exists()
+    # issue 16 case 7: nor are -wal / -shm companions left beside the refused store
+    assert not Path(f"{path}-wal").exists() and not Path(f"{path}-shm").exists()
 
 
 def _foreign(path: Path, app: int = 0, schema=None) -> None:
@@ -141,7 +143,7 @@ def test_a_foreign_sqlite_database_is_refused_and_left_byte_identical(tmp_path, 
         assert_usage_error(rc, out, err)
         assert "not a lora-claims store" in err
     assert path.read_bytes() == before and not (tmp_path / "r.html").exists()
-    assert not Path(f"{path}-wal").exists() and not Path(f"{path}-journal").exists()
+    assert not any(Path(f"{path}-{x}").exists() for x in ("wal", "shm", "journal"))
 
 
 @pytest.mark.skipif(not Path("/dev/null").exists(), reason="no /dev/null")

@@ -53,6 +53,8 @@ def _refused_unchanged(path, match=None):
     with pytest.raises(StoreError, match=match):   # refused again: nothing was 'repaired' in between
         Store(path, create=False)
     assert path.read_bytes() == before
+    # nothing beside it either: no -wal / -shm companions appear (issue 16, case 7)
+    assert not any(path.with_name(f"{path.name}-{x}").exists() for x in ("wal", "shm", "journal"))
 
 
 # ---------------------------------------------------------------- round trip
