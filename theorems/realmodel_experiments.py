@@ -44,13 +44,12 @@ def _setting(p, block=None, **extra) -> dict:
             "layers": list(LAYERS), "N": n_train, "loss": "sq", "seed": 0, "batch": 1, **extra}
 
 
-def _instance(setting: dict, layer: str, ctx, N=None, seed=None):
-    """(unit-scale NTKRisk, u) for one layer: delta in real units = u delta'."""
+def _instance(setting: dict, layer: str, ctx, N=None):
+    """(unit-scale NTKRisk, u) for one layer (``N``: another number of sentences): delta in real units =
+    u delta'."""
     drawn = {**{k: v for k, v in setting.items() if k != "layers"}, "layer": layer, "lam_frac": 1.0}
     if N is not None:
         drawn["N"] = N
-    if seed is not None:
-        drawn["seed"] = seed
     loss, _, u = scaled(drawn, ctx)
     return loss, u
 
