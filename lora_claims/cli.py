@@ -206,8 +206,26 @@ def _falsify_in_workers(args, profile, selected, device) -> int:
     gpus = torch.cuda.device_count() if device.type == "cuda" else 0
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     ids = visible.split(",") if visible else [str(i) for i in range(gpus)]
-    procs = []
+    procs, stopped = [], []
+
+    def _forward(signum, frame):                # SIGTERM / Ctrl-C: stop every worker, which records its run
+        stopped.append(signum)                  # incomplete (as a single-process campaign does), then exit
+        for q in procs:
+            if q.poll() is None:
+                q.send_signal(signal.SIGTERM)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, _forward) for s in (signal.SIGTERM, signal.SIGINT)} if main_thread else {}
+    try:
+        return _run_workers(args, profile, selected, device, parts, gpus, ids, procs, stopped)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _run_workers(args, profile, selected, device, parts, gpus, ids, procs, stopped) -> int:
     for i, part in enumerate(parts):
+        if stopped:
+            break
         cmd = [sys.executable, "-m", "lora_claims", "falsify", *part, "--json", "--seed", str(args.seed),
                "--results", args.results, "--profile", profile.name, "--device", device.type]
         if profile.get("model"):
@@ -220,11 +238,17 @@ def _falsify_in_workers(args, profile, selected, device) -> int:
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = ids[i % len(ids)]
         procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True))
-    summaries, codes = [], []
+    summaries, codes, outs = [], [], []
     for p in procs:
         out, _ = p.communicate()
         codes.append(p.returncode)
-        if p.returncode in (EXIT_OK, EXIT_FAIL, EXIT_UNDECIDED):
+        outs.append(out)
+    if stopped:
+        print(f"lora-claims: stopped by signal {stopped[0]}; every worker was stopped and its run recorded "
+              "incomplete", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    for code, out in zip(codes, outs):
+        if code in (EXIT_OK, EXIT_FAIL, EXIT_UNDECIDED):
             summaries += json.loads(out)["claims"]
     order = {c.id: k for k, c in enumerate(selected)}
     summaries.sort(key=lambda s: order[s["id"]])

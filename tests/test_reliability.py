@@ -348,3 +348,56 @@ def test_two_runs_with_seed_7_give_identical_margins(tmp_path):
         doc = json.loads(out)
         margins[-1].append(tuple((s["id"], s["verdict"], s["worst_margin"]) for s in doc["claims"]))
     assert len(margins[0]) > 10 and margins[0] == margins[1]
+
+
+WORKER_CLAIMS = textwrap.dedent("""
+    import time
+    from hypothesis import strategies as st
+    from lora_claims import Evidence, control, lemma
+
+    def slow(d, ctx):
+        time.sleep(0.2)
+        return Evidence(0.5)
+
+    for i in range(4):
+        lemma(f"toyw.l{i}", paper="Toy", theorem="T", statement="s", assumptions="a", provenance="derived",
+              strategy=lambda p: st.fixed_dictionaries({"x": st.integers(0, 10**6)}), evaluate=slow)
+        control(f"toyw.nc{i}", guards=f"toyw.l{i}", statement="MUTANT (slow too: both workers stay busy)",
+                strategy=lambda p: st.fixed_dictionaries({"x": st.integers(0, 10**6)}), evaluate=slow)
+""")
+
+
+def test_sigterm_to_a_workers_campaign_stops_every_worker(tmp_path):
+    """Issue 16 case 8: with --workers N the parent forwards SIGTERM to its children, which record their
+    runs incomplete and exit; nothing keeps writing after the parent is gone."""
+    mod, store = tmp_path / "toyw_claims.py", tmp_path / "claims.sqlite"
+    mod.write_text(WORKER_CLAIMS)
+    proc = subprocess.Popen([sys.executable, "-m", "lora_claims", "falsify", "toyw.*", "--claims", str(mod),
+                             "--workers", "2", "--profile", "dev", "--device", "cpu", "--results", str(store)],
+                            cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    t0 = time.monotonic()
+    rows = []
+    while time.monotonic() - t0 < 120:              # until both workers have a run with examples in it
+        if store.exists():
+            try:
+                db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+                rows = db.execute("SELECT r.id, r.pid FROM runs r WHERE r.status = 'running' AND EXISTS "
+                                  "(SELECT 1 FROM examples e WHERE e.run_id = r.id)").fetchall()
+                db.close()
+            except sqlite3.Error:
+                rows = []
+        if len(rows) == 2:
+            break
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        time.sleep(0.1)
+    assert len(rows) == 2, "the two workers did not start recording"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert b"stopped by signal" in proc.stderr.read()
+    for _, pid in rows:                             # the workers are gone (reaped by the parent)
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    db = _integrity(store)
+    assert sorted(st for (st,) in db.execute("SELECT status FROM runs")) == ["incomplete", "incomplete"]
+    db.close()
