@@ -781,11 +781,6 @@ def enclosing_names(source: str) -> list[str]:
     return names
 
 
-def enclosing(source: str, line: int) -> str:
-    """The innermost function or class around ``line`` (1-based) of ``source``."""
-    return enclosing_names(source)[line - 1]
-
-
 def changed_lines(diff: str) -> tuple[str, str]:
     """(removed, added) source of a unified diff, each stripped non-blank line joined by ' / '."""
     rows = [l for l in diff.splitlines() if l[:1] in "+-" and not l.startswith(("+++", "---"))]
@@ -872,6 +867,7 @@ def survivors(session: Path, source: str) -> tuple[dict, list[dict]]:
     rows = con.execute("SELECT s.operator_name, s.start_pos_row, s.occurrence, r.test_outcome, r.worker_outcome, "
                        "r.diff FROM mutation_specs s JOIN work_results r ON s.job_id = r.job_id").fetchall()
     counts = {"killed": 0, "survived": 0, "incompetent": 0, "abnormal": 0, "filtered": 0}
+    names = enclosing_names(source)
     left = []
     for op, line, occurrence, test_outcome, worker, diff in rows:
         worker, test_outcome = str(worker).lower(), str(test_outcome).lower()
@@ -883,12 +879,20 @@ def survivors(session: Path, source: str) -> tuple[dict, list[dict]]:
             counts["survived"] += 1
             before, after = changed_lines(diff or "")
             left.append({"operator": op, "line": line, "occurrence": occurrence,
-                         "function": enclosing(source, line), "source": before, "mutant": after})
+                         "function": names[line - 1], "source": before, "mutant": after})
         else:
             counts[test_outcome if test_outcome in counts else "incompetent"] += 1
     skipped = con.execute("SELECT COUNT(*) FROM work_items WHERE job_id NOT IN (SELECT job_id FROM work_results)").fetchone()[0]
     counts["not run"] = skipped
     return counts, left
+
+
+def skip(con: sqlite3.Connection, jobs: list[str], why: str) -> int:
+    """Mark ``jobs`` of a cosmic-ray session skipped with the output ``why``; returns how many."""
+    con.executemany("INSERT INTO work_results (job_id, worker_outcome, output, test_outcome, diff) "
+                    "VALUES (?, 'SKIPPED', ?, NULL, NULL)", [(j, why) for j in jobs])
+    con.commit()
+    return len(jobs)
 
 
 def sample(session: Path, every: int, offset: int = 0) -> int:
@@ -899,10 +903,7 @@ def sample(session: Path, every: int, offset: int = 0) -> int:
     todo = [j for (j,) in con.execute("SELECT job_id FROM work_items WHERE job_id NOT IN "
                                      "(SELECT job_id FROM work_results) ORDER BY rowid")]
     out = [j for i, j in enumerate(todo) if i % every != offset]
-    con.executemany("INSERT INTO work_results (job_id, worker_outcome, output, test_outcome, diff) "
-                    "VALUES (?, 'SKIPPED', 'not sampled', NULL, NULL)", [(j,) for j in out])
-    con.commit()
-    return len(out)
+    return skip(con, out, "not sampled")
 
 
 def select_lines(session: Path, lines: set[int]) -> int:
@@ -911,10 +912,7 @@ def select_lines(session: Path, lines: set[int]) -> int:
     con = sqlite3.connect(session)
     out = [j for (j, line) in con.execute("SELECT job_id, start_pos_row FROM mutation_specs WHERE job_id NOT IN "
                                           "(SELECT job_id FROM work_results)") if line not in lines]
-    con.executemany("INSERT INTO work_results (job_id, worker_outcome, output, test_outcome, diff) "
-                    "VALUES (?, 'SKIPPED', 'not selected', NULL, NULL)", [(j,) for j in out])
-    con.commit()
-    return len(out)
+    return skip(con, out, "not selected")
 
 
 def select_survivors(session: Path, previous: list[Path]) -> int:
@@ -929,10 +927,7 @@ def select_survivors(session: Path, previous: list[Path]) -> int:
     con = sqlite3.connect(session)
     out = [j for (j, op, occ) in con.execute("SELECT job_id, operator_name, occurrence FROM mutation_specs WHERE "
                                              "job_id NOT IN (SELECT job_id FROM work_results)") if (op, occ) not in keep]
-    con.executemany("INSERT INTO work_results (job_id, worker_outcome, output, test_outcome, diff) "
-                    "VALUES (?, 'SKIPPED', 'not selected', NULL, NULL)", [(j,) for j in out])
-    con.commit()
-    return len(out)
+    return skip(con, out, "not selected")
 
 
 def run(module: str, tests: str, workdir: Path, timeout: float, sock: str | None = None, every: int = 1,

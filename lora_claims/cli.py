@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from . import catalog
-from .theorems.claim import ClaimLoadError, UnknownClaim
+from .theorems.claim import STATEMENT_KINDS, ClaimLoadError, UnknownClaim
 from .theorems.context import EvalContext
 from .strategies.data import MissingPackageData
 from .gpus import deal
@@ -216,45 +216,50 @@ def _falsify_in_workers(args, profile, selected, device) -> int:
     main_thread = threading.current_thread() is threading.main_thread()
     previous = {s: signal.signal(s, _forward) for s in (signal.SIGTERM, signal.SIGINT)} if main_thread else {}
     try:
-        return _run_workers(args, profile, selected, device, parts, gpus, ids, procs, stopped)
+        for i, part in enumerate(parts):
+            if stopped:
+                break
+            env = dict(os.environ)
+            if gpus:
+                env["CUDA_VISIBLE_DEVICES"] = ids[i % len(ids)]
+            procs.append(subprocess.Popen(_worker_command(args, profile, selected, device, part),
+                                          stdout=subprocess.PIPE, env=env, text=True))
+        results = [(p.communicate()[0], p.returncode) for p in procs]
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-
-
-def _run_workers(args, profile, selected, device, parts, gpus, ids, procs, stopped) -> int:
-    for i, part in enumerate(parts):
-        if stopped:
-            break
-        cmd = [sys.executable, "-m", "lora_claims", "falsify", *part, "--json", "--seed", str(args.seed),
-               "--results", args.results, "--profile", profile.name, "--device", device.type]
-        if profile.get("model"):
-            cmd += ["--model", profile.get("model")]
-        for spec in catalog.specs_of_loaded():      # the children load the same --claims modules
-            cmd += ["--claims", spec]
-        if args.budget is not None:
-            cmd += ["--budget", str(_budget(args.budget) * len(part) / len(selected))]
-        env = dict(os.environ)
-        if gpus:
-            env["CUDA_VISIBLE_DEVICES"] = ids[i % len(ids)]
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True))
-    summaries, codes, outs = [], [], []
-    for p in procs:
-        out, _ = p.communicate()
-        codes.append(p.returncode)
-        outs.append(out)
     if stopped:
         print(f"lora-claims: stopped by signal {stopped[0]}; every worker was stopped and its run recorded "
               "incomplete", file=sys.stderr)
         return 128 + signal.SIGTERM
-    for code, out in zip(codes, outs):
+    return _merge_workers(args, profile, selected, device, len(parts), results)
+
+
+def _worker_command(args, profile, selected, device, part: list[str]) -> list[str]:
+    """The `lora-claims falsify` command line of the worker that checks the claim ids ``part``."""
+    cmd = [sys.executable, "-m", "lora_claims", "falsify", *part, "--json", "--seed", str(args.seed),
+           "--results", args.results, "--profile", profile.name, "--device", device.type]
+    if profile.get("model"):
+        cmd += ["--model", profile.get("model")]
+    for spec in catalog.specs_of_loaded():      # the children load the same --claims modules
+        cmd += ["--claims", spec]
+    if args.budget is not None:
+        cmd += ["--budget", str(_budget(args.budget) * len(part) / len(selected))]
+    return cmd
+
+
+def _merge_workers(args, profile, selected, device, workers: int, results: list[tuple[str, int]]) -> int:
+    """The workers' JSON summaries (stdout, exit code) as one campaign's output and exit code."""
+    codes = [code for _, code in results]
+    summaries = []
+    for out, code in results:
         if code in (EXIT_OK, EXIT_FAIL, EXIT_UNDECIDED):
             summaries += json.loads(out)["claims"]
     order = {c.id: k for k, c in enumerate(selected)}
     summaries.sort(key=lambda s: order[s["id"]])
-    doc = {"profile": profile.name, "device": device.type, "seed": args.seed, "workers": len(parts),
+    doc = {"profile": profile.name, "device": device.type, "seed": args.seed, "workers": workers,
            "results": args.results, "claims": summaries}
-    _emit(args, doc, f"{len(summaries)} claims in {len(parts)} workers, "
+    _emit(args, doc, f"{len(summaries)} claims in {workers} workers, "
                      f"{sum(s['examples'] for s in summaries)} examples; results in {args.results}")
     if any(c not in (EXIT_OK, EXIT_FAIL, EXIT_UNDECIDED) for c in codes):
         return max(codes)
@@ -331,7 +336,7 @@ def _emit(args, doc: dict, headline: str) -> None:
 
 def _print_verdict_totals(summaries: list[dict]) -> None:
     """The totals line and what needs a look (the same wording as the report's badge)."""
-    thm = [s for s in summaries if s["kind"] in ("theorem", "lemma") and s["verdict"] != "skipped"]
+    thm = [s for s in summaries if s["kind"] in STATEMENT_KINDS and s["verdict"] != "skipped"]
     ctl = [s for s in summaries if s["kind"] == "control" and s["verdict"] != "skipped"]
     exp = [s for s in summaries if s["kind"] == "experiment" and s["verdict"] != "skipped"]
     print(f"theorems held {sum(s['verdict'] == 'held' for s in thm)}/{len(thm)} · "

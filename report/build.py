@@ -16,7 +16,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..theorems.claim import PROVENANCES
+from ..theorems.claim import PROVENANCES, STATEMENT_KINDS
 
 from . import plots
 
@@ -158,7 +158,7 @@ def _runs(store, results: list[dict]) -> list[dict]:
         wall = None if run["finished"] is None else run["finished"] - run["started"]
         rows.append({**run, "started_text": _when(run["started"]), "wall": wall, **t,
                      "summaries": len(rs),
-                     "confirmed": sum(1 for r in rs if r["kind"] in ("theorem", "lemma") and r["verdict"] == "falsified"),
+                     "confirmed": sum(1 for r in rs if r["kind"] in STATEMENT_KINDS and r["verdict"] == "falsified"),
                      "controls_missed": sum(1 for r in rs if r["kind"] == "control"
                                             and r["verdict"] not in ("falsified", "skipped")),
                      "skipped": sum(1 for r in rs if r["verdict"] == "skipped"),
@@ -211,9 +211,8 @@ def build_report(store, claims, output) -> Path:
     unexpected = [r["claim"]["id"] for r in rows if r["result"] and _expectation(r["result"]) == "unexpected"]
     undecided = [r["claim"]["id"] for r in rows if r["result"] and _expectation(r["result"]) == "undecided"]
     latest_rows = [r["result"] for r in rows if r["result"] and r["result"]["verdict"] != "skipped"]
-    thm = ("theorem", "lemma")
-    totals = {"theorems": sum(r["kind"] in thm for r in latest_rows),
-              "held": sum(r["kind"] in thm and r["verdict"] == "held" for r in latest_rows),
+    totals = {"theorems": sum(r["kind"] in STATEMENT_KINDS for r in latest_rows),
+              "held": sum(r["kind"] in STATEMENT_KINDS and r["verdict"] == "held" for r in latest_rows),
               "experiments": sum(r["kind"] == "experiment" for r in latest_rows),
               "reproduced": sum(r.get("finding") == "reproduced" for r in latest_rows),
               "controls": sum(r["kind"] == "control" for r in latest_rows),

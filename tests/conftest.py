@@ -22,7 +22,7 @@ def register_toy(monkeypatch):
     import dataclasses
 
     from lora_claims import catalog
-    from lora_claims.theorems.claim import REGISTRY
+    from lora_claims.theorems.claim import REGISTRY, STATEMENT_KINDS
 
     catalog.load()
 
@@ -30,7 +30,7 @@ def register_toy(monkeypatch):
         if c.is_control and not c.guards:
             c = dataclasses.replace(c, guards=("jang2024.thm3_1",))
         monkeypatch.setitem(REGISTRY.claims, c.id, c)
-        if c.kind in ("theorem", "lemma"):
+        if c.kind in STATEMENT_KINDS:
             g = dataclasses.replace(c, id=c.id + "_guard", kind="control", guards=(c.id,))
             monkeypatch.setitem(REGISTRY.claims, g.id, g)
         return c

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from lora_claims import catalog
 from lora_claims.theorems import claim as claims
-from lora_claims.theorems.claim import KINDS, PROVENANCES, Claim, Evidence, UnknownClaim, Verdict
+from lora_claims.theorems.claim import KINDS, PROVENANCES, STATEMENT_KINDS, Claim, Evidence, UnknownClaim, Verdict
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
@@ -238,9 +238,9 @@ def test_every_theorem_and_lemma_is_guarded_by_a_control(registered):
     for c in registered:
         for g in c.guards:
             assert g in ids, f"{c.id} guards unknown claim {g}"
-            assert catalog.get(g).kind in ("theorem", "lemma"), f"{c.id} guards the {catalog.get(g).kind} {g}"
+            assert catalog.get(g).kind in STATEMENT_KINDS, f"{c.id} guards the {catalog.get(g).kind} {g}"
             guarded.setdefault(g, []).append(c.id)
-    unguarded = sorted(c.id for c in registered if c.kind in ("theorem", "lemma") and c.id not in guarded)
+    unguarded = sorted(c.id for c in registered if c.kind in STATEMENT_KINDS and c.id not in guarded)
     assert not unguarded, f"claims without a control that shows they can fail: {unguarded}"
     for c in registered:
         if c.is_control:

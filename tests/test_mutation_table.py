@@ -33,7 +33,7 @@ def test_every_equivalent_survivor_is_still_in_its_function(key):
 
 def test_enclosing_and_changed_lines():
     src = "X = 1\n\nclass A:\n    def f(self):\n        return 2\n\n\ndef g():\n    def h():\n        pass\n    return 3\n"
-    assert [MUT.enclosing(src, i) for i in (1, 3, 5, 8, 10, 11)] == ["", "A", "A.f", "g", "g.h", "g"]
+    assert [MUT.enclosing_names(src)[i - 1] for i in (1, 3, 5, 8, 10, 11)] == ["", "A", "A.f", "g", "g.h", "g"]
     diff = "--- a\n+++ b\n@@ -1 +1 @@\n-    if x == 0:\n+    if x <= 0:\n"
     assert MUT.changed_lines(diff) == ("if x == 0:", "if x <= 0:")
     assert MUT.changed_lines("") == ("", "")

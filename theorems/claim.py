@@ -23,6 +23,8 @@ from .numerics.slack import slack_at_least, slack_at_most, tolerance_relative
 # 'experiment': a paper's empirical finding re-measured (reproduced / not reproduced beside the paper's own
 # figure); never a verdict on a theorem, so it needs no guarding control and never sets exit code 1
 KINDS = ("theorem", "lemma", "control", "experiment")
+# the kinds that are statements: held or falsified, each guarded by a control
+STATEMENT_KINDS = ("theorem", "lemma")
 PROVENANCES = {
     "paper": "stated in the paper's abstract or confirmed from the authors' code",
     "paper-2nd": "the paper's statement as quoted by third-party notes of its source",
@@ -326,7 +328,7 @@ class Registry:
                 if self.claims[g].is_control or self.claims[g].is_experiment:
                     raise ClaimLoadError(f"control {c.id} guards {self.claims[g].kind} {g!r} (only theorems and lemmas)")
                 guarded.add(g)
-        bare = [c.id for c in self.claims.values() if c.kind in ("theorem", "lemma") and c.id not in guarded]
+        bare = [c.id for c in self.claims.values() if c.kind in STATEMENT_KINDS and c.id not in guarded]
         if bare:
             raise ClaimLoadError(f"{bare[0]} is not guarded by any control (declare one with "
                                  f"control(..., guards={bare[0]!r}))" + (f" (and {len(bare) - 1} more)" if len(bare) > 1 else ""))
