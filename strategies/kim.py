@@ -7,6 +7,7 @@ p in [mn, 2mn] (generic), and the claim keeps only rows whose exact 2 alpha / be
 """
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import strategies as st
 
 from .domain import OneOf, Span, declares
@@ -75,3 +76,46 @@ def kim_draws(draw, profile, *, regime: str, families=("gquad", "gsense", "glogi
         d["mu_factor"] = draw(st.floats(1.1, 3.0)) if regime == "special" else draw(st.floats(0.05, 0.9))
         d["lam"] = draw(log_uniform(-2.5, -1.0))
     return d
+
+
+def approx_draws(profile, *, regime: str):
+    """G-quad instances for Theorem 3: kim_draws' G-quad (r in {k, k + 1}) with a full-rank target tail of
+    spectral norm tail * target_scale, tail log-uniform in [1e-4, 3e-3], lam in [0.1, 0.5] tail * target_scale
+    (below the tail, so X* keeps it), and eps in [0.1, 0.6]."""
+    from .domain import with_domain
+    base = kim_draws(profile, regime=regime, families=("gquad",), r_extra=(0, 1))
+
+    def extend(d):
+        return st.tuples(log_uniform(-4.0, float(np.log10(3e-3))), st.floats(0.1, 0.5), st.floats(0.1, 0.6)).map(
+            lambda t: {**d, "tail": t[0], "lam": float(f"{t[1] * t[0] * d['target_scale']:.4g}"),
+                       "eps": float(f"{t[2]:.3g}")})
+    lam = lambda d: d["tail"] * d["target_scale"]                        # noqa: E731
+    return with_domain(base.flatmap(extend), base, drop=("lam",), extra={
+        "tail": Span(1e-4, 3e-3, log=True), "eps": Span(0.1, 0.6),
+        "lam": Span(lambda d: 0.1 * lam(d), lambda d: 0.5 * lam(d), text="[0.1, 0.5] tail target_scale")})
+
+
+def lemma1_domain(profile) -> dict:
+    """The space lemma1_draws promises (Lemma 1's minibatch SGD on a linear layer)."""
+    hi = max(4, min(10, int(profile.get("max_dim", 10))))
+    mn = lambda d: min(d["m"], d["n"])                                    # noqa: E731
+    return {"m": Span(4, hi), "n": Span(4, hi), "r": Span(mn, mn, text="min(m, n)"),
+            "N": Span(lambda d: d["n"], lambda d: 3 * d["n"], text="[n, 3n]"), "teacher_rank": Span(1, 2),
+            "b": OneOf((1, 2)), "K": Span(1, 3),
+            "steps": Span(lambda d: d["K"], lambda d: 4 * d["K"], text="[K, 4K]"),
+            "lam": Span(0.1, 1.0, log=True), "mu": Span(0.05, 0.5), "eps": Span(0.1, 0.9),
+            "seed": SEED_SPAN, "batch": OneOf((int(profile.get("batch", 1)),))}
+
+
+@declares(lemma1_domain)
+@st.composite
+def lemma1_draws(draw, profile):
+    """m, n in [4, min(10, max_dim)], r = min(m, n), N in [n, 3n] samples, teacher rank 1-2, minibatch b in {1, 2},
+    horizon K in [1, 3], T in [K, 4K] steps, lam log-uniform in [0.1, 1], step mu in [0.05, 0.5], eps in [0.1, 0.9]."""
+    hi = max(4, min(10, int(profile.get("max_dim", 10))))
+    m, n, K = draw(st.integers(4, hi)), draw(st.integers(4, hi)), draw(st.integers(1, 3))
+    return {"m": m, "n": n, "r": min(m, n), "N": draw(st.integers(n, 3 * n)), "teacher_rank": draw(st.integers(1, 2)),
+            "b": draw(st.sampled_from((1, 2))), "K": K, "steps": draw(st.integers(K, 4 * K)),
+            "lam": draw(log_uniform(-1.0, 0.0)), "mu": float(f"{draw(st.floats(0.05, 0.5)):.3g}"),
+            "eps": float(f"{draw(st.floats(0.1, 0.9)):.3g}"), "seed": draw(SEEDS),
+            "batch": int(profile.get("batch", 1))}

@@ -61,7 +61,7 @@ def low_rank(m: int, n: int, rank: int, g: torch.Generator, batch: int = 1, scal
 
 
 def gquad(m: int, n: int, kappa: float, seed: int, batch: int = 1, target_rank: int | None = None,
-          target_scale: float = 1.0, weights: str = "two-level", spread: float = 10.0,
+          target_scale: float = 1.0, weights: str = "two-level", spread: float = 10.0, tail: float = 0.0,
           device="cpu", dtype=F64) -> WeightedQuadratic:
     """G-quad: L(X) = 1/2 sum W_ij (X_ij - T_ij)^2 with alpha = min W = 1 and beta = max W = kappa exactly.
 
@@ -69,6 +69,8 @@ def gquad(m: int, n: int, kappa: float, seed: int, batch: int = 1, target_rank: 
     another to kappa (kappa = 1: all ones); weights="log-uniform": entries log-uniform in
     [1, kappa] with the same two forced entries.  T = target_scale * U diag(s) V^T, Haar U, V,
     s log-spaced from 1 to 1/spread, target_rank nonzero singular values (default min(m, n)).
+    ``tail`` > 0 adds a full-rank Gaussian term of spectral norm tail * target_scale, drawn after W and T
+    (so the low-rank part is the tail-free instance's): a delta-small tail (Kim et al. Theorem 3).
     """
     kappa = float(kappa)
     if kappa < 1:
@@ -94,6 +96,9 @@ def gquad(m: int, n: int, kappa: float, seed: int, batch: int = 1, target_rank: 
     W = W.reshape(batch, m, n)
     k = min(m, n) if target_rank is None else int(target_rank)
     T = low_rank(m, n, k, g, batch, target_scale, spread)
+    if tail > 0:
+        E = torch.randn(batch, m, n, generator=g, dtype=F64)
+        T = T + tail * target_scale * E / torch.linalg.matrix_norm(E, ord=2).reshape(batch, 1, 1)
     return WeightedQuadratic(W.to(device, dtype), T.to(device, dtype))
 
 
@@ -213,3 +218,27 @@ def nc1_points(lam: float = NC1_LAM, c: float = NC1_C, a: float = NC1_A) -> NC1P
 
     alpha_hat = (dL(t1) - dL(t_star)) / (t1 - t_star)
     return NC1Points(lam, c, a, t1, t_star, f(t1), f(t_star), f(t1) - f(t_star), alpha_hat)
+
+
+@dataclass
+class LinearLayerSGD:
+    """Data and LoRA init of a linear-layer regression y = X_t x (Kim et al. Lemma 1's SGD setting)."""
+    x: torch.Tensor             # (B, N, n), x_i ~ N(0, I_n / n)
+    y: torch.Tensor             # (B, N, m)
+    A0: torch.Tensor            # (B, m, r), Gaussian N(0, 1/r) (the paper's A)
+    B0: torch.Tensor            # (B, n, r), zero
+    minibatches: torch.Tensor   # (T, B, b) sample indices, uniform with replacement
+
+
+def linear_layer_sgd(m: int, n: int, r: int, N: int, teacher_rank: int, b: int, steps: int, seed: int,
+                     batch: int = 1, device="cpu", dtype=F64) -> LinearLayerSGD:
+    """A batch of linear-layer regressions with a rank-``teacher_rank`` teacher of singular values in [0.1, 1]
+    (low_rank), and the minibatch indices of ``steps`` SGD steps."""
+    g = generator(seed)
+    x = torch.randn(batch, N, n, generator=g, dtype=F64) / n ** 0.5
+    Xt = low_rank(m, n, teacher_rank, g, batch)
+    y = x @ Xt.transpose(1, 2)
+    A0 = torch.randn(batch, m, r, generator=g, dtype=F64) / r ** 0.5
+    idx = torch.randint(N, (steps, batch, b), generator=g)
+    to = dict(device=device, dtype=dtype)
+    return LinearLayerSGD(x.to(**to), y.to(**to), A0.to(**to), torch.zeros(batch, n, r, **to), idx.to(device))

@@ -150,3 +150,14 @@ def corollary1_bound(geo: EndpointGeometry, alpha, beta) -> torch.Tensor:
 def corollary1_margin(geo: EndpointGeometry, alpha, beta) -> torch.Tensor:
     """Relative slack of ||X||_F >= :func:`corollary1_bound` per end point (NaN where the bound is infinite)."""
     return slack_at_least(geo.norm_X, corollary1_bound(geo, alpha, beta))
+
+
+def theorem3_slack(geo: EndpointGeometry, alpha, beta, eps, r: int, special) -> torch.Tensor:
+    """Kim et al. Theorem 3 per end point (relative slack, >= 0: it holds): X is eps-global,
+    ||X - X*||_F <= eps; or -- generic rows only (``special`` False) -- rank X = r with
+    sigma_r >= max{2 alpha sigma_{r*} / (beta (1 + eps)), alpha eps / (2 beta sqrt(r))} (a bound > 0, so it
+    implies rank r).  The better of the two slacks where both alternatives are allowed."""
+    close = slack_at_most(geo.dist2.sqrt(), eps)
+    bound = torch.maximum(2 * alpha * geo.sig_rstar / (beta * (1 + eps)), alpha * eps / (2 * beta * r ** 0.5))
+    loud = slack_at_least(geo.sig_r, bound)
+    return torch.where(torch.as_tensor(special, device=close.device), close, torch.maximum(close, loud))
