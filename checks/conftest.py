@@ -9,7 +9,8 @@ import torch
 from lora_claims import catalog
 from lora_claims.profiles import ENV_VAR, get_profile, with_model
 from lora_claims.runner import example_database, observed_dir
-from lora_claims.search import make_deterministic, resolve_device, versions
+from lora_claims.evaluation import make_deterministic
+from lora_claims.search import resolve_device, versions
 from lora_claims.store import DEFAULT_PATH, Store
 from lora_claims.theorems.context import SolveMemo
 

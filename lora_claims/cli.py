@@ -22,13 +22,14 @@ import torch
 
 from . import catalog
 from .theorems.claim import STATEMENT_KINDS, ClaimLoadError, UnknownClaim
-from .theorems.context import EvalContext
 from .strategies.data import MissingPackageData
 from .gpus import deal
 from .jsonable import jsonable
-from .profiles import PROFILES, UnknownProfile, get_profile, with_model
+from .profiles import PROFILES, UnknownProfile, get_profile, with_limits, with_model
 from .runner import Interrupted, campaign, example_database, observed_dir, request_stop, reset_stop
-from .search import evaluate_safely, exit_code, make_deterministic, resolve_device, versions
+from .evaluation import make_deterministic
+from .search import exit_code, resolve_device, versions
+from .reproduce import BadCounterexample
 from .store import DEFAULT_PATH, Store, StoreError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNDECIDED = 0, 1, 2, 3
@@ -71,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
                     help="a local Hugging Face model directory for the realmodel.* claims (default: all-MiniLM-L6-v2 "
                          "of the [models] extra)")
     fa.add_argument("--results", default=str(DEFAULT_PATH), help="results store (SQLite)")
+    fa.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                    help="the per-example limit (default: the profile's: ci 120, dev 300, nightly 600)")
+    iso = fa.add_mutually_exclusive_group()
+    iso.add_argument("--isolate", dest="isolate", action="store_true", default=None,
+                     help="evaluate in a killable child process, so the limit holds for native code (dev and "
+                          "nightly do; ci does not)")
+    iso.add_argument("--in-process", dest="isolate", action="store_false",
+                     help="evaluate in this process (the limit then interrupts Python code only)")
     fa.add_argument("--json", action="store_true")
     fa.add_argument("--workers", type=int, default=1,
                     help="split the claims round-robin over N processes; with --device cuda each takes one "
@@ -78,10 +87,19 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="write the HTML claim report from the store", parents=[common])
     rp.add_argument("--results", default=str(DEFAULT_PATH))
     rp.add_argument("-o", "--output", default="report.html")
-    rr = sub.add_parser("reproduce", help="re-run one recorded counterexample", parents=[common])
+    rr = sub.add_parser("reproduce", help="re-run one recorded counterexample", parents=[common],
+                        epilog="exit codes: 0 reproduced (the re-run has the recorded status); 1 not reproduced; "
+                               "2 bad input (unreadable file, unknown example or claim, drawn values outside the "
+                               "claim's domain)")
     rr.add_argument("counterexample", help="an exported JSON file, or an example id in the store")
     rr.add_argument("--results", default=str(DEFAULT_PATH))
     rr.add_argument("--device", default="cpu")
+    rr.add_argument("--profile", default=None, help="whose per-example time limit holds the re-run (default: the "
+                    "recording run's profile, else dev)")
+    rr.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                    help="the re-run's limit (default: the profile's per-example limit); it holds for native "
+                         "code: the re-run's process is killed at the limit + 3 s")
+    rr.add_argument("--json", action="store_true", help="the recorded and the re-run evaluation as JSON")
     return p
 
 
@@ -90,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         return {"list": cmd_list, "falsify": cmd_falsify, "report": cmd_report,
                 "reproduce": cmd_reproduce}[args.cmd](args)
-    except (UsageError, UnknownProfile, UnknownClaim, StoreError, ClaimLoadError, MissingPackageData) as exc:
+    except (UsageError, UnknownProfile, UnknownClaim, StoreError, ClaimLoadError, MissingPackageData,
+            BadCounterexample) as exc:
         msg = exc.args[0] if exc.args else str(exc)
         print(f"lora-claims: error: {msg}", file=sys.stderr)
         return EXIT_USAGE
@@ -132,6 +151,12 @@ def _budget(text) -> float | None:
     if not math.isfinite(b) or b <= 0:
         raise UsageError(f"--budget must be a positive number of seconds, got {text!r}")
     return b
+
+
+def _time_limit(seconds: float | None) -> float | None:
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        raise UsageError(f"--time-limit must be a positive number of seconds, got {seconds:g}")
+    return seconds
 
 
 class Progress:
@@ -245,6 +270,10 @@ def _worker_command(args, profile, selected, device, part: list[str]) -> list[st
         cmd += ["--claims", spec]
     if args.budget is not None:
         cmd += ["--budget", str(_budget(args.budget) * len(part) / len(selected))]
+    if args.time_limit is not None:
+        cmd += ["--time-limit", str(args.time_limit)]
+    if args.isolate is not None:
+        cmd += ["--isolate" if args.isolate else "--in-process"]
     return cmd
 
 
@@ -280,7 +309,8 @@ def _model(spec: str | None) -> str | None:
 
 
 def cmd_falsify(args) -> int:
-    profile = with_model(get_profile(args.profile), _model(args.model))
+    profile = with_limits(with_model(get_profile(args.profile), _model(args.model)),
+                          _time_limit(args.time_limit), args.isolate)
     selected = catalog.select(args.patterns, args.claims)
     budget = _budget(args.budget)
     device = _device(profile.device if args.device is None else args.device)
@@ -359,7 +389,7 @@ def cmd_report(args) -> int:
     if out.is_dir() or not out.parent.is_dir():
         raise UsageError(f"cannot write the report to {out}: " +
                          ("it is a directory" if out.is_dir() else f"no folder {out.parent}"))
-    store = Store(args.results, create=False)
+    store = Store(args.results, create=False, readonly=True)
     try:
         path = build_report(store, catalog.all_claims(args.claims), out)
     except OSError as exc:
@@ -370,46 +400,16 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
-def _load_counterexample(text: str, results: str) -> dict:
-    p = Path(text)
-    if p.exists():
-        try:
-            doc = json.loads(p.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise UsageError(f"cannot read counterexample file {p}: {exc}") from None
-        if not isinstance(doc, dict) or "claim" not in doc or not isinstance(doc.get("drawn"), dict):
-            raise UsageError(f"{p} is not a lora-claims counterexample (needs 'claim' and 'drawn')")
-        return doc
-    if text.isdigit():
-        store = Store(results, create=False)
-        try:
-            row = store.example(int(text))
-            meta = store.claim_metadata()
-        finally:
-            store.close()
-        if row is None:
-            raise UsageError(f"no example {text} in {results}")
-        return {"claim": row["claim_id"], "drawn": row["drawn"],
-                "source": meta.get(row["claim_id"], {}).get("source")}
-    raise UsageError(f"{text} is neither a counterexample file nor an example id")
-
-
 def cmd_reproduce(args) -> int:
-    ce = _load_counterexample(args.counterexample, args.results)
-    if not isinstance(ce["claim"], str):
-        raise UsageError(f"the counterexample's claim id must be a string, got {ce['claim']!r}")
-    catalog.load(args.claims)
-    if ce["claim"] not in catalog.REGISTRY and ce.get("source"):
-        catalog.load_source(ce["source"])       # the module the counterexample's claim was declared in
-    c = catalog.get(ce["claim"])
-    device = _device(args.device)
-    ev, secs = evaluate_safely(c, ce["drawn"], EvalContext(device, torch.float64))
-    if ev.status == "error":          # drawn values that do not fit the claim (or a bug in it)
-        raise UsageError(f"the drawn values do not fit {c.id}: evaluating them raised {ev.why[len('error: '):]}")
-    print(json.dumps(jsonable({"claim": c.id, "kind": c.kind, "drawn": ce["drawn"], "status": ev.status,
-                               "margin": ev.margin, "binding": ev.binding, "reason": ev.why,
-                               "measured": ev.measured, "seconds": round(secs, 3)}), indent=2))
-    return EXIT_OK
+    """Exit 0: the re-run has the recorded status (reproduced); 1: it does not; 2: bad input."""
+    from . import reproduce as R
+    doc = R.load(args.counterexample, args.results)
+    claim = R.resolve(doc, args.claims)
+    R.check_drawn(claim, doc["drawn"])
+    profile = get_profile(args.profile or (doc.get("profile") if doc.get("profile") in PROFILES else "dev"))
+    res = R.rerun(claim, doc, _device(args.device), profile, _time_limit(args.time_limit))
+    print(json.dumps(jsonable(res), indent=2) if args.json else R.describe(res))
+    return EXIT_OK if res["reproduced"] else EXIT_FAIL
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ class Profile:
     min_conclusive: int = 1      # a theorem/lemma is 'held' only after this many conclusive examples
     cap_factor: int = 4          # to reach min_conclusive a search may run up to cap_factor x max_examples
     optimiser_evals: int = 0     # CMA-ES candidates after the random search (lora_claims/optimise.py); 0: off
+    isolate: bool = False        # evaluate in a killable child process (isolate.py): the limit holds for native code
 
     @property
     def phases(self) -> tuple:
@@ -47,11 +48,11 @@ PROFILES = {
     "dev": Profile("dev", max_examples=30, runs=2, database=True, target=True, device="auto",
                    scale={"batch": 16, "inits": 15, "max_dim": 10, "model_block": 24,
                           "dayi_d_min": 128, "dayi_d_max": 1024, "dayi_seeds": 64}, example_timeout=300,
-                   min_conclusive=10, optimiser_evals=30),
+                   min_conclusive=10, optimiser_evals=30, isolate=True),
     "nightly": Profile("nightly", max_examples=400, runs=8, database=True, target=True, device="auto",
                        scale={"batch": 256, "inits": 60, "max_dim": 12, "model_block": 48,
                               "dayi_d_min": 128, "dayi_d_max": 4096, "dayi_seeds": 256}, example_timeout=600,
-                       min_conclusive=60, optimiser_evals=200),
+                       min_conclusive=60, optimiser_evals=200, isolate=True),
 }
 
 ENV_VAR = "LORA_CLAIMS_PROFILE"
@@ -74,3 +75,10 @@ def with_model(profile: Profile, model: str | None) -> Profile:
     if not model:
         return profile
     return dataclasses.replace(profile, scale={**profile.scale, "model": model})
+
+
+def with_limits(profile: Profile, time_limit: float | None = None, isolate: bool | None = None) -> Profile:
+    """``profile`` with its per-example limit (``--time-limit``) and its evaluation process (``--isolate`` /
+    ``--in-process``) overridden where given."""
+    changes = {k: v for k, v in (("example_timeout", time_limit), ("isolate", isolate)) if v is not None}
+    return dataclasses.replace(profile, **changes) if changes else profile

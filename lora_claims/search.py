@@ -9,6 +9,7 @@ one that runs past it is ``inconclusive (timeout)`` and the search goes on.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import json
@@ -23,10 +24,11 @@ import torch
 from hypothesis import HealthCheck, event, given, seed as hseed, settings, target
 from hypothesis.errors import Flaky
 
-from .theorems.claim import MAX_INCONCLUSIVE_FRACTION, Claim, Evidence, NumericalFailure, Verdict, violation_rate_bound
+from .theorems.claim import MAX_INCONCLUSIVE_FRACTION, Claim, Evidence, Verdict, violation_rate_bound
 from .gpus import cuda_for_worker, worker_index
 from .jsonable import jsonable
-from .limits import ExampleTimeout, time_limit
+from .evaluation import evaluate_safely
+from .isolate import EvalWorker
 from .theorems.context import EvalContext, SolveMemo
 from .observe import observing
 from .optimise import ChoiceSpace, Point, cma_strategy, describe, fitness
@@ -172,37 +174,22 @@ def source_independent_draws():
             cache.cache.clear()
 
 
-def evaluate_safely(claim: Claim, drawn: dict, ctx: EvalContext,
-                    timeout: float | None = None) -> tuple[Evidence, float]:
-    """Evaluate once; numerical breakdowns and timeouts become inconclusive evidence, never passes."""
-    t0 = time.perf_counter()
-    try:
-        with time_limit(timeout), torch.no_grad():
-            ev = claim.evaluate(drawn, ctx)
-        if not isinstance(ev, Evidence):
-            raise TypeError(f"evaluate returned {type(ev).__name__}, not Evidence")
-    except ExampleTimeout as exc:
-        ev = Evidence.inconclusive(f"timeout: {exc}")
-    except (NumericalFailure, torch.linalg.LinAlgError, FloatingPointError) as exc:
-        ev = Evidence.inconclusive(f"{type(exc).__name__}: {exc}")
-    except Exception as exc:            # the claim's own bug: recorded, never a pass, never a crash
-        ev = Evidence.errored(f"{type(exc).__name__}: {exc}", traceback.format_exc())
-    return ev, time.perf_counter() - t0
+_WORKERS: dict = {}
+
+
+def shared_worker(profile: Profile):
+    """This process's killable evaluation worker (one per thread setting, closed at exit)."""
+    threads = profile.get("threads")
+    if threads not in _WORKERS:
+        _WORKERS[threads] = EvalWorker(threads)
+        atexit.register(_WORKERS[threads].close)
+    return _WORKERS[threads]
 
 
 def _evaluation(ev: Evidence, ctx: EvalContext) -> dict:
     """One evaluation as plain JSON (for artefact and flaky records)."""
     return {"device": str(ctx.device), "dtype": ctx.dtype_name, "status": ev.status,
             "margin": ev.margin, "binding": ev.binding, "reason": ev.why, "measured": jsonable(ev.measured)}
-
-
-def make_deterministic(device: torch.device) -> None:
-    """Ask torch for deterministic kernels where it has them (CUDA: cuBLAS workspace, no atomics)."""
-    if torch.device(device).type == "cuda":
-        import os
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
 
 
 def resolve_device(name: str) -> torch.device:
@@ -274,6 +261,8 @@ class ClaimSearch:
         self.ctx = EvalContext(torch.device(device), dtype, solves=SolveMemo() if solves is None else solves)
         self.recorder, self.database, self.progress = recorder, database, progress
         self.timeout = profile.example_timeout if timeout is None else timeout
+        # a killable child process where the profile asks for one (isolate.py), else in-process
+        self.evaluate = shared_worker(profile).evaluate if profile.isolate else evaluate_safely
         self.observe_dir = observe_dir
         self.out = ClaimOutcome(claim, Verdict.HELD, min_conclusive=max(1, int(profile.min_conclusive)))
         self.budget = budget
@@ -330,7 +319,7 @@ class ClaimSearch:
             self.progress(out)
 
     def run_one(self, drawn: dict, origin: str) -> Evidence:
-        ev, secs = evaluate_safely(self.claim, drawn, self.ctx, self.timeout)
+        ev, secs = self.evaluate(self.claim, drawn, self.ctx, self.timeout)
         self.observe(drawn, ev, secs, origin)
         return ev
 
@@ -529,7 +518,7 @@ class ClaimSearch:
         out.verdict = Verdict.INCONCLUSIVE
         if self.first_fail is not None:
             drawn, first = self.first_fail
-            again, _ = evaluate_safely(self.claim, drawn, self.ctx, self.timeout)
+            again, _ = self.evaluate(self.claim, drawn, self.ctx, self.timeout)
             out.flaky = {"drawn": drawn, "first": _evaluation(first, self.ctx),
                          "second": _evaluation(again, self.ctx)}
 
@@ -537,7 +526,7 @@ class ClaimSearch:
         """Re-run a failure in float64 on the CPU with tight tolerances; record what it showed.
         None when the re-verification itself raised (the claim's error)."""
         rctx = self.ctx.tightened()
-        confirm, secs = evaluate_safely(self.claim, drawn, rctx, self.timeout)
+        confirm, secs = self.evaluate(self.claim, drawn, rctx, self.timeout)
         if self.recorder is not None:          # recorded beside the examples, not counted as one
             self.recorder(claim=self.claim, drawn=drawn, evidence=confirm, seconds=secs, device=str(rctx.device),
                           dtype=rctx.dtype_name, origin="reverify")
@@ -548,7 +537,8 @@ class ClaimSearch:
         record = {"claim": self.claim.id, "drawn": drawn, "margin": ev.margin, "binding": ev.binding,
                   "measured": jsonable(ev.measured), "seed": self.seed, "hypothesis_seed": hypothesis_seed,
                   "origin": "curated" if hypothesis_seed is None else self.failure_origin, "device": str(self.ctx.device),
-                  "dtype": self.ctx.dtype_name, "versions": versions(), "source": self.claim.source,
+                  "dtype": self.ctx.dtype_name, "profile": self.profile.name, "versions": versions(),
+                  "source": self.claim.source,
                   "reverified": _evaluation(confirm, rctx)}
         if confirm.status == "fail":
             self.out.counterexample = record

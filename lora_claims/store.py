@@ -57,21 +57,34 @@ def _num(x):
 
 
 class Store:
-    def __init__(self, path: str | os.PathLike = DEFAULT_PATH, create: bool = True):
+    def __init__(self, path: str | os.PathLike = DEFAULT_PATH, create: bool = True, readonly: bool = False):
+        """Open (or, with ``create``, make) the store at ``path``.  ``readonly`` (report, reproduce): read it
+        without any write -- no migration, no application id, no write-ahead log switch -- so its bytes stay
+        as they were, also where the file or its folder is not writable."""
         self.path = Path(path)
         if not self.path.exists():
-            if not create:
+            if not create or readonly:
                 raise StoreError(f"no results store at {self.path}")
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create results store {self.path}: {exc.strerror}") from None
+            self._check_folder_writable()
         elif self.path.is_dir():
             raise StoreError(f"{self.path} is a directory, not a results store")
         elif not self.path.is_file():
             raise StoreError(f"{self.path} is not a regular file (a device or a pipe), not a results store")
         else:
             self._check_existing()
+            if not readonly:
+                self._check_writable()
+        if readonly:
+            try:
+                self.db = sqlite3.connect(self._readonly_uri(), uri=True, timeout=60)
+                self.db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"cannot read results store {self.path}: {exc}") from None
+            return
         self.db = None
         deadline = time.monotonic() + 120
         while True:
@@ -125,6 +138,30 @@ class Store:
         if version < SCHEMA_VERSION:
             self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
+    def _check_folder_writable(self):
+        folder = self.path.parent
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreError(f"cannot record into results store {self.path}: its folder {folder} is not writable "
+                             "(SQLite keeps its write-ahead log beside the store); choose another --results")
+
+    def _check_writable(self):
+        """A store to record into must be writable, file and folder: refused before anything is written.
+        Opening the file for update writes nothing (an immutable file refuses even root)."""
+        try:
+            with open(self.path, "r+b"):
+                pass
+        except OSError as exc:
+            raise StoreError(f"cannot record into results store {self.path}: it is not writable ({exc.strerror}); "
+                             "choose another --results") from None
+        self._check_folder_writable()
+
+    def _readonly_uri(self) -> str:
+        """A read-only SQLite URI of the store; without a write-ahead log beside it, also immutable (no
+        locks: nothing is being written), so reading creates no -wal / -shm companions (issue 16, case 7)."""
+        # quote the path: '#', '?' or '%' in it would otherwise be read as URI syntax
+        uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
+        return uri if Path(f"{self.path}-wal").exists() else uri + "&immutable=1"
+
     def _check_existing(self):
         """Read-only inspection before any write: a bad file is refused and left byte-identical."""
         try:
@@ -144,13 +181,7 @@ class Store:
         if page >= 512 and size % page and not (wal.exists() and wal.stat().st_size > 0):
             raise StoreError(f"results store {self.path} is truncated ({size} bytes, pages of {page})")
         try:
-            # quote the path: '#', '?' or '%' in it would otherwise be read as URI syntax
-            uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
-            if not wal.exists():
-                # no write-ahead log: nothing is being written, so read without locks -- a refused store
-                # then gets no -wal / -shm companions beside it (issue 16, case 7)
-                uri += "&immutable=1"
-            ro = sqlite3.connect(uri, uri=True, timeout=60)
+            ro = sqlite3.connect(self._readonly_uri(), uri=True, timeout=60)
             try:
                 ok = ro.execute("PRAGMA quick_check").fetchone()[0]
                 if ok != "ok":
@@ -182,6 +213,9 @@ class Store:
             finally:
                 ro.close()
         except sqlite3.DatabaseError as exc:
+            if not os.access(self.path.parent, os.W_OK) and wal.exists():
+                raise StoreError(f"cannot read results store {self.path}: it has a write-ahead log and its folder is "
+                                 "not writable (SQLite needs to write a -shm file beside it)") from None
             raise StoreError(f"results store {self.path} is unreadable or corrupt: {exc}") from None
 
     # ------------------------------------------------------------------ writing

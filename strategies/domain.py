@@ -210,3 +210,31 @@ def with_domain(strategy, base, extra: dict | None = None, drop=()):
     dom = {k: v for k, v in dom.items() if k not in drop}
     dom.update(extra or {})
     return declare(strategy, dom)
+
+
+def outside(domain: dict, drawn: dict) -> list[str]:
+    """What in ``drawn`` breaks the declared ``domain``: one line per parameter that is missing, not a
+    number, or outside its span / set (empty: every declared value is inside).  ``reproduce`` refuses such
+    values, so a hand-edited counterexample is never evaluated outside the claim's assumptions."""
+    problems = []
+    for name, spec in domain.items():
+        v = _lookup(drawn, name)
+        if v is None:
+            problems.append(f"{name} is missing (declared {spec.describe()})")
+            continue
+        try:
+            if isinstance(spec, OneOf):
+                if json_key(v) not in {json_key(x) for x in spec.values}:
+                    problems.append(f"{name} = {v!r} is not one of {spec.describe()}")
+                continue
+            for x in (v if isinstance(v, list) else [v]):
+                if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                    problems.append(f"{name} = {x!r} is not a finite number (declared {spec.describe()})")
+                elif x not in spec.also and not _place(spec, float(x), drawn)[0]:
+                    problems.append(f"{name} = {x!r} is outside {spec.describe()}"
+                                    + (f" = [{spec.bounds(drawn)[0]:g}, {spec.bounds(drawn)[1]:g}] for these values"
+                                       if not spec.parts and (callable(spec.lo) or callable(spec.hi)) else ""))
+        except Exception as exc:             # a bound computed from another value that is itself unusable
+            problems.append(f"{name}: its declared bound cannot be evaluated on these values "
+                            f"({type(exc).__name__}: {exc})")
+    return problems

@@ -243,10 +243,17 @@ def test_e2e_reproduction_command_prints_fail(e2e):
     # run it as the console script would (lora-claims = lora_claims.cli:main), in-process to stay fast
     rc, out, err = cli(*argv[1:])
     assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "reproduced: jang2024.nc_a_tightness (control) fails again"
+    assert lines[1].split()[:2] == ["recorded", "fail"] and lines[2].split()[:2] == ["re-run", "fail"]
+    rc, out, err = cli(*argv[1:], "--json")
+    assert rc == 0, err
     shown = json.loads(out)
-    assert shown["status"] == "fail"
+    assert shown["rerun"]["status"] == shown["recorded"]["status"] == "fail" and shown["reproduced"] is True
     assert shown["claim"] == "jang2024.nc_a_tightness"
     assert shown["drawn"] == ce["drawn"]
+    assert shown["profile"] == "ci"                  # the recording run's profile sets the time limit
+    assert shown["rerun"]["margin"] == pytest.approx(ce["margin"], rel=1e-9, abs=1e-12)
 
 
 def test_e2e_reproduce_by_example_id(e2e):
@@ -254,9 +261,11 @@ def test_e2e_reproduce_by_example_id(e2e):
     row = db.execute("SELECT id FROM examples WHERE claim_id = 'jang2024.nc_a_tightness' AND status = 'fail' "
                      "ORDER BY id LIMIT 1").fetchone()
     db.close()
-    rc, out, err = cli("reproduce", row[0], "--results", e2e["store"])
+    before = Path(e2e["store"]).read_bytes()
+    rc, out, err = cli("reproduce", row[0], "--results", e2e["store"], "--json")
     assert rc == 0, err
-    assert json.loads(out)["status"] == "fail"
+    assert json.loads(out)["rerun"]["status"] == "fail"
+    assert Path(e2e["store"]).read_bytes() == before          # issue 16: reproduce opens the store read-only
     assert_usage_error(*cli("reproduce", "999999", "--results", e2e["store"]))
 
 

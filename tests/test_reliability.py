@@ -401,3 +401,51 @@ def test_sigterm_to_a_workers_campaign_stops_every_worker(tmp_path):
     db = _integrity(store)
     assert sorted(st for (st,) in db.execute("SELECT status FROM runs")) == ["incomplete", "incomplete"]
     db.close()
+
+
+# ---------------------------------------------------------------- issue 16 case 2: unwritable stores
+
+def _chattr(flag: str, *paths: Path) -> bool:
+    """chattr +i / -i (an immutable file or folder: refused even to root); False where unsupported."""
+    try:
+        return subprocess.run(["chattr", flag, *map(str, paths)], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def healthy_store(tmp_path):
+    path = tmp_path / "ro" / "claims.sqlite"
+    path.parent.mkdir()
+    s = Store(path)
+    s.finish_run(s.start_run("ci", "cpu", 0, {}))
+    s.close()
+    return path
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_an_unwritable_store_is_refused_by_falsify_and_read_by_report(tmp_path, healthy_store, what):
+    """Issue 16 case 2: a store falsify cannot write (the file, or the folder its write-ahead log lives in)
+    was a traceback ('attempt to write a readonly database'); now exit 2 naming it, nothing written, while
+    report (and reproduce) read it without any write."""
+    path = healthy_store
+    target = path if what == "file" else path.parent
+    if os.geteuid() == 0:
+        if not _chattr("+i", target):
+            pytest.skip("running as root and chattr +i is unsupported here: no way to make a store unwritable")
+        undo = lambda: _chattr("-i", target)                                  # noqa: E731
+    else:
+        mode = target.stat().st_mode
+        target.chmod(0o555 if what == "folder" else 0o444)
+        undo = lambda: target.chmod(mode)                                     # noqa: E731
+    try:
+        before = path.read_bytes()
+        rc, out, err = cli("falsify", "jang2024.nc_a*", "--results", path)
+        assert_usage_error(rc, out, err)
+        assert "not writable" in err and str(path) in err
+        rc, out, err = cli("report", "--results", path, "-o", tmp_path / "r.html")
+        assert rc == 0, err
+        assert path.read_bytes() == before
+        assert sorted(p.name for p in path.parent.iterdir()) == ["claims.sqlite"]
+    finally:
+        undo()
