@@ -80,22 +80,6 @@ SURVIVORS_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
      "DENSE_LIMIT = 600        # dense eigvalsh up to this dimension, Lanczos on HVPs above",
      "DENSE_LIMIT = 599        # dense eigvalsh up to this dimension, Lanczos on HVPs above"):
         "DENSE_LIMIT 600 -> 599: as above",
-    ("theorems/numerics/sosp.py", "lanczos_extremes",
-     "smallest = eigsh(op, k=1, which=\"SA\", tol=1e-10, return_eigenvectors=False)[0]",
-     "smallest = eigsh(op, k=1, which=\"SA\", tol= -0.9999999999, return_eigenvectors=False)[0]"):
-        "eigsh tol 1e-10 -> -0.9999999999: ARPACK replaces tol <= 0 by machine epsilon (dsaupd), at least as accurate; tol -> 1 + 1e-10 is killed by test_lanczos_resolves_a_clustered_spectrum",
-    ("theorems/numerics/sosp.py", "lanczos_extremes",
-     "largest = eigsh(op, k=1, which=\"LM\", tol=1e-10, return_eigenvectors=False)[0]",
-     "largest = eigsh(op, k=1, which=\"LM\", tol= -0.9999999999, return_eigenvectors=False)[0]"):
-        "as line 67 (the largest eigenvalue)",
-    ("theorems/numerics/sosp.py", "lanczos_extremes",
-     "smallest = eigsh(op, k=1, which=\"SA\", tol=1e-10, return_eigenvectors=False)[0]",
-     "smallest = eigsh(op, k=1, which=\"SA\", tol=1e-10, return_eigenvectors=False)[ -1]"):
-        "eigsh(k=1)[0] -> [-1]: a one-element array",
-    ("theorems/numerics/sosp.py", "lanczos_extremes",
-     "largest = eigsh(op, k=1, which=\"LM\", tol=1e-10, return_eigenvectors=False)[0]",
-     "largest = eigsh(op, k=1, which=\"LM\", tol=1e-10, return_eigenvectors=False)[ -1]"):
-        "as line 67",
     ("theorems/numerics/landscape.py", "numerical_rank",
      "return (s > rel * s[:, :1].clamp_min(1e-300)).sum(dim=1)",
      "return (s > rel * s[:, :1].clamp_min( -1.0)).sum(dim=1)"):

@@ -9,10 +9,10 @@ import pytest
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 
 
-def _module():
-    spec = importlib.util.spec_from_file_location("bench_run", RUN)
+def _module(path=RUN, name="bench_run"):
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_run"] = mod                  # dataclasses look their module up here
+    sys.modules[name] = mod                         # dataclasses look their module up here
     spec.loader.exec_module(mod)
     return mod
 
@@ -58,3 +58,18 @@ def test_falsification_benchmark_quick(capsys):
     overall = text.split("Overall falsification rate: ")[1].splitlines()[0]
     counts = {part.split()[0]: int(part.split()[1].split("/")[0]) for part in overall.split(", ")}
     assert counts["optimiser"] >= counts["random"], overall
+
+
+def test_quick_scaling_table_both_paths_certify_alike(capsys):
+    """benchmarks/scaling.py --quick: the dense and the matrix-free path time every size and certify the same
+    end points as global SOSPs (issue 17)."""
+    mod = _module(RUN.parent / "scaling.py", "bench_scaling")
+    res = mod.main(["--quick"])
+    text = capsys.readouterr().out
+    assert "| 8 | dense |" in text and "| 8 | matrix-free |" in text
+    for name in ("dense", "matrix-free"):
+        assert [m for m, _ in res["times"][name]] == [4, 8]
+        assert all(s > 0 and math.isfinite(s) for _, s in res["times"][name])
+        assert math.isfinite(res["exponent"][name])
+    rows = [ln.split("|")[1:-1] for ln in text.splitlines() if ln.startswith("| 4 ") or ln.startswith("| 8 ")]
+    assert {r[3].strip() for r in rows} == {"6/6"} and {r[4].strip() for r in rows} == {"6"}

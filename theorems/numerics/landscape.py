@@ -60,10 +60,12 @@ def probe(obj, scales, per_scale: int, seed: int, *, gd_steps: int = 600, newton
     return certify(ms.obj, ms.result.Y, ms.result.value, ms.instance, ms.scale, grad_tol, curv_tol)
 
 
-def certify(obj, Y, value, instance, scale, grad_tol: float, curv_tol: float) -> Endpoints:
+def certify(obj, Y, value, instance, scale, grad_tol: float, curv_tol: float,
+            matrix_free: bool | None = None) -> Endpoints:
     """The one certification path of the landscape claims: the SOSP test and the global certificate of
-    given end points (``probe`` uses it; a power check feeds known saddles through it)."""
-    rep = sosp_report(obj, Y, grad_tol=grad_tol, curv_tol=curv_tol)
+    given end points (``probe`` uses it; a power check feeds known saddles through it).  The SOSP test is
+    dense or matrix-free by size (sosp.dense_ok) unless ``matrix_free`` says."""
+    rep = sosp_report(obj, Y, grad_tol=grad_tol, curv_tol=curv_tol, matrix_free=matrix_free)
     return Endpoints(obj, Y, value, instance, scale, rep, certificate(obj, Y), numerical_rank(Y))
 
 

@@ -86,10 +86,18 @@ class LoRAObjective:
         return 0.5 * (H + H.transpose(1, 2))
 
     def hvp(self, Y: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
-        """Hessian-vector products without forming H (V shaped like Y), by forward-over-reverse autodiff."""
-        def g(y):
-            return self.grad(y)
-        return torch.func.jvp(g, (Y,), (V,))[1]
+        """Hessian-vector products without forming H (V shaped like Y), in closed form:
+        H[V] = 2 S V + J^T Hess L [J V], with J V = V_A B^T + A V_B^T and J^T W = [W B; W^T A]
+        (cost O((m+n) n r) plus one loss Hessian-vector product, against O(((m+n) r)^2 mn) for ``hess``)."""
+        A, B = self.split(Y)
+        VA, VB = self.split(V)
+        delta = A @ B.transpose(1, 2)
+        M = self.loss.grad(delta)
+        W = self.loss.hvp(delta, VA @ B.transpose(1, 2) + A @ VB.transpose(1, 2))
+        SV = torch.cat([M @ VB, M.transpose(1, 2) @ VA], dim=1) + self.lam.reshape(-1, 1, 1) * V
+        if self.P is not None:
+            SV = SV + 2.0 * self.P @ V
+        return SV + torch.cat([W @ B, W.transpose(1, 2) @ A], dim=1)
 
 
 def balanced_factors(delta: torch.Tensor, r: int) -> torch.Tensor:

@@ -31,6 +31,11 @@ class MatrixLoss:
     def hess(self, delta: torch.Tensor) -> torch.Tensor:  # (B, mn, mn)
         raise NotImplementedError
 
+    def hvp(self, delta: torch.Tensor, D: torch.Tensor) -> torch.Tensor:  # (B, m, n)
+        """The Hessian applied to a direction D without forming it: forward-mode derivative of ``grad``
+        (cost of one gradient; every loss here writes its gradient in closed form)."""
+        return torch.func.jvp(self.grad, (delta,), (D,))[1]
+
     def lipschitz(self) -> torch.Tensor:  # (B,) upper bound on the gradient's Lipschitz constant
         raise NotImplementedError
 
@@ -88,6 +93,14 @@ class NTKRisk(MatrixLoss):
         dz = self._dz(self.outputs(delta)).reshape(self.Bsz, 1, -1)
         return torch.bmm(dz, self.Gmat).reshape(self.Bsz, self.m, self.n)
 
+    def hvp(self, delta: torch.Tensor, D: torch.Tensor) -> torch.Tensor:
+        """Closed form: G^T H_z G vec D / N, H_z = I (squared loss) or diag(p) - p p^T (cross-entropy)."""
+        dz = torch.bmm(self.Gmat, D.reshape(self.Bsz, -1, 1)).reshape(self.Bsz, self.N, self.K)
+        if self.kind == "ce":
+            p = torch.softmax(self.outputs(delta), dim=-1)
+            dz = p * dz - p * (p * dz).sum(dim=-1, keepdim=True)
+        return torch.bmm(dz.reshape(self.Bsz, 1, -1), self.Gmat).reshape(self.Bsz, self.m, self.n) / self.N
+
     def hess(self, delta: torch.Tensor) -> torch.Tensor:
         if self.kind == "sq":
             return self.Gmat.transpose(1, 2) @ self.Gmat / self.N
@@ -139,6 +152,9 @@ class Ridge(MatrixLoss):
     def hess(self, delta: torch.Tensor) -> torch.Tensor:
         H = self.inner.hess(delta)
         return H + self.eps.view(-1, 1, 1) * torch.eye(H.shape[-1], dtype=H.dtype, device=H.device)
+
+    def hvp(self, delta: torch.Tensor, D: torch.Tensor) -> torch.Tensor:
+        return self.inner.hvp(delta, D) + self.eps.view(-1, 1, 1) * D
 
     def lipschitz(self) -> torch.Tensor:
         return self.inner.lipschitz() + self.eps

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .sosp import dense_ok, hessian_extremes, lanczos_extremes
+
 
 @dataclass
 class MinimiseResult:
@@ -23,6 +25,9 @@ class MinimiseResult:
     gd_steps: int
     newton_steps: int
     trace: list                # mean value per logged step (for plots)
+
+
+CG_ITERS = 100          # conjugate-gradient steps per Newton-CG iteration (at most)
 
 
 def _rowdot(a, b):
@@ -76,6 +81,121 @@ def gradient_descent(obj, Y: torch.Tensor, steps: int, step0: float = 1e-2, tol:
     return Y, f, g, trace
 
 
+def _line_search(obj, Y, f, gv, gnorm, p, done):
+    """Backtracking on the value along p (rows in ``done`` stay); a tiny value rise is accepted only if
+    the gradient shrinks.  Returns (Y, value)."""
+    B = Y.shape[0]
+    t = torch.ones(B, dtype=Y.dtype, device=Y.device)
+    accepted = done.clone()
+    Ynew = Y.clone()
+    fnew = f.clone()
+    for _ in range(30):
+        trial = Y + _bcast(t, Y) * p.reshape(Y.shape)
+        ft = obj.value(trial)
+        slack = 1e-13 * (1.0 + f.abs())
+        good = torch.isfinite(ft) & (ft <= f + 1e-4 * t * _rowdot(gv, p).clamp(max=0) + slack)
+        good = good & ((ft < f) | (obj.grad(trial).flatten(1).norm(dim=1) < gnorm))
+        take = good & ~accepted
+        Ynew = torch.where(_bcast(take, Y), trial, Ynew)
+        fnew = torch.where(take, ft, fnew)
+        accepted = accepted | good
+        if bool(accepted.all()):
+            break
+        t = torch.where(accepted, t, 0.5 * t)
+    return Ynew, fnew
+
+
+def _cg(hv, b: torch.Tensor, iters: int, rtol: torch.Tensor):
+    """Batched truncated conjugate gradients for H x = b (rows independent), stopping a row at relative
+    residual ``rtol`` or at the first direction of non-positive curvature (Nocedal & Wright, Alg. 7.1; at
+    the first step the steepest-descent direction b is returned).  Returns (x, d, curvature): d is the
+    direction of negative curvature a row met (zero where none) and curvature its d^T H d / ||d||^2."""
+    x = torch.zeros_like(b)
+    r = b.clone()
+    d = r.clone()
+    rr = _rowdot(r, r)
+    bnorm = rr.sqrt()
+    active = bnorm > 0
+    neg_dir = torch.zeros_like(b)
+    neg_curv = torch.zeros_like(bnorm)
+    scale = torch.zeros_like(bnorm)
+    for j in range(iters):
+        Hd = hv(d)
+        dd = _rowdot(d, d).clamp_min(1e-300)
+        curv = _rowdot(d, Hd) / dd
+        scale = torch.maximum(scale, curv.abs())
+        flat = active & (curv <= 1e-12 * scale)
+        if j == 0:
+            x = torch.where(flat.unsqueeze(1), b, x)
+        hit = flat & (curv < 0)
+        neg_dir = torch.where(hit.unsqueeze(1), d, neg_dir)
+        neg_curv = torch.where(hit, curv, neg_curv)
+        active = active & ~flat
+        a = torch.where(active, rr / (curv * dd).clamp_min(1e-300), torch.zeros_like(rr))
+        x = x + a.unsqueeze(1) * d
+        r = r - a.unsqueeze(1) * Hd
+        rr_new = _rowdot(r, r)
+        active = active & (rr_new.sqrt() > rtol * bnorm)
+        if not bool(active.any()):
+            break
+        d = torch.where(active.unsqueeze(1), r + (rr_new / rr.clamp_min(1e-300)).unsqueeze(1) * d, d)
+        rr = torch.where(active, rr_new, rr)
+    return x, neg_dir, neg_curv
+
+
+def _descending(direction: torch.Tensor, gv: torch.Tensor, curvature: torch.Tensor) -> torch.Tensor:
+    """A negative-curvature step: the unit direction signed to descend, of length sqrt|curvature| + 1e-3
+    (as the dense polish's)."""
+    unit = direction / direction.norm(dim=1, keepdim=True).clamp_min(1e-300)
+    sgn = torch.where(_rowdot(unit, gv) > 0, -1.0, 1.0).to(gv.dtype)
+    return (sgn * (curvature.abs().sqrt() + 1e-3)).unsqueeze(1) * unit
+
+
+def newton_cg_polish(obj, Y: torch.Tensor, iters: int, tol: float = 1e-7, curv_tol: float = 1e-6,
+                     cg_iters: int = CG_ITERS):
+    """The matrix-free polish for Hessians too large to form: truncated Newton-CG on closed-form
+    Hessian-vector products (forcing term min(0.5, sqrt||g||)), a step along any negative curvature CG
+    meets, and at stationary rows a batched Lanczos test (sosp.py) whose bottom Ritz vector is the escape
+    direction from a saddle.  A row that is stationary without negative curvature is settled and no
+    longer touched; the others are worked on as one batch.  Same line search and stopping rule as
+    ``newton_polish``."""
+    B = Y.shape[0]
+    Y = Y.clone()
+    f = obj.value(Y)
+    settled = torch.zeros(B, dtype=torch.bool, device=Y.device)
+    k = 0
+    for k in range(iters):
+        idx = (~settled).nonzero().squeeze(1)
+        if idx.numel() == 0:
+            break
+        sub, y, fs = obj.take(idx), Y[idx], f[idx]
+        gv = sub.grad(y).reshape(idx.numel(), -1)
+        gnorm = gv.norm(dim=1)
+        stationary = gnorm <= tol
+        neg = torch.zeros_like(stationary)
+        escape = torch.zeros_like(gv)
+        if bool(stationary.any()):
+            at = stationary.nonzero().squeeze(1)
+            ext = lanczos_extremes(sub.take(at), y[at])
+            hn = torch.maximum(ext.lam_max.abs(), ext.lam_min.abs()).clamp_min(1.0)
+            neg[at] = ext.lam_min < -curv_tol * hn
+            escape[at] = _descending(ext.vec_min, gv[at], ext.lam_min)
+        done = stationary & ~neg
+        settled[idx[done]] = True
+        if bool(done.all()):
+            break
+        shape = y.shape
+        p, ndir, ncurv = _cg(lambda v: sub.hvp(y, v.reshape(shape)).reshape(shape[0], -1), -gv, cg_iters,
+                             gnorm.sqrt().clamp(max=0.5))
+        met = ncurv < 0
+        p = p + torch.where(met.unsqueeze(1), _descending(ndir, gv, ncurv), torch.zeros_like(p))
+        p = torch.where((stationary & neg).unsqueeze(1), escape, p)
+        p = torch.where(done.unsqueeze(1), torch.zeros_like(p), p)
+        Y[idx], f[idx] = _line_search(sub, y, fs, gv, gnorm, p, done)
+    g = obj.grad(Y).flatten(1).norm(dim=1)
+    return Y, f, g, k
+
+
 def newton_polish(obj, Y: torch.Tensor, iters: int, tol: float = 1e-7, curv_tol: float = 1e-6):
     """Saddle-free Newton with line search, escaping saddles along the most negative eigenvector."""
     B = Y.shape[0]
@@ -98,41 +218,25 @@ def newton_polish(obj, Y: torch.Tensor, iters: int, tol: float = 1e-7, curv_tol:
         coef = torch.where(absev > floor.unsqueeze(1), coef / absev.clamp_min(1e-300), torch.zeros_like(coef))
         p = -(V @ coef.unsqueeze(-1)).squeeze(-1)
         # at (near-)saddles add a step along the most negative direction, signed to descend
-        v0 = V[:, :, 0]
-        sgn = torch.where(_rowdot(v0, gv) > 0, -1.0, 1.0).to(Y.dtype)
-        nc = (sgn * (ev[:, 0].abs().sqrt() + 1e-3)).unsqueeze(1) * v0
+        nc = _descending(V[:, :, 0], gv, ev[:, 0])
         p = p + torch.where(neg.unsqueeze(1), nc, torch.zeros_like(nc))
-        # backtracking on the value; accept a tiny value rise only if the gradient shrinks
-        t = torch.ones(B, dtype=Y.dtype, device=Y.device)
-        accepted = done.clone()
-        Ynew = Y.clone()
-        fnew = f.clone()
-        for _ in range(30):
-            trial = Y + _bcast(t, Y) * p.reshape(Y.shape)
-            ft = obj.value(trial)
-            slack = 1e-13 * (1.0 + f.abs())
-            good = torch.isfinite(ft) & (ft <= f + 1e-4 * t * _rowdot(gv, p).clamp(max=0) + slack)
-            good = good & ((ft < f) | (obj.grad(trial).flatten(1).norm(dim=1) < gnorm))
-            take = good & ~accepted
-            Ynew = torch.where(_bcast(take, Y), trial, Ynew)
-            fnew = torch.where(take, ft, fnew)
-            accepted = accepted | good
-            if bool(accepted.all()):
-                break
-            t = torch.where(accepted, t, 0.5 * t)
-        Y, f = Ynew, fnew
+        Y, f = _line_search(obj, Y, f, gv, gnorm, p, done)
     g = obj.grad(Y).flatten(1).norm(dim=1)
     return Y, f, g, k
 
 
 def minimise(obj, Y0: torch.Tensor, gd_steps: int = 2000, newton_iters: int = 60,
-             tol: float = 1e-7, curv_tol: float = 1e-6, trace_every: int = 0) -> MinimiseResult:
-    """GD then Newton polish; ``converged`` means a second-order stationary point within tolerances."""
+             tol: float = 1e-7, curv_tol: float = 1e-6, trace_every: int = 0,
+             matrix_free: bool | None = None) -> MinimiseResult:
+    """GD then a Newton polish -- dense saddle-free Newton where the Hessian is small (sosp.dense_ok), else
+    Newton-CG on Hessian-vector products (``matrix_free`` forces either); ``converged`` means a
+    second-order stationary point within tolerances."""
     Y, f, g, trace = gradient_descent(obj, Y0, gd_steps, tol=tol, trace_every=trace_every)
-    Y, f, gn, k = newton_polish(obj, Y, newton_iters, tol=tol, curv_tol=curv_tol)
-    ev = torch.linalg.eigvalsh(obj.hess(Y))
-    hnorm = ev.abs().amax(dim=1).clamp_min(1.0)
-    conv = (gn <= tol) & (ev[:, 0] >= -curv_tol * hnorm) & torch.isfinite(f)
+    free = not dense_ok(obj) if matrix_free is None else matrix_free
+    polish = newton_cg_polish if free else newton_polish
+    Y, f, gn, k = polish(obj, Y, newton_iters, tol=tol, curv_tol=curv_tol)
+    lam_min, hnorm = hessian_extremes(obj, Y, matrix_free=free)
+    conv = (gn <= tol) & (lam_min >= -curv_tol * hnorm.clamp_min(1.0)) & torch.isfinite(f)
     return MinimiseResult(Y, f, gn, conv, gd_steps, k, trace)
 
 

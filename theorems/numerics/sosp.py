@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
+from .lanczos import Extremes, extremes
 from .slack import slack_at_least, slack_at_most
 
 GRAD_TOL = 1e-7          # spec: ||grad|| <= 1e-7
 CURV_TOL = 1e-6          # spec: lambda_min >= -1e-6 * max(1, ||H||)
 DENSE_LIMIT = 600        # dense eigvalsh up to this dimension, Lanczos on HVPs above
+DENSE_MN_LIMIT = 128     # ... and up to this loss dimension m n (the loss's Hessian is mn x mn; dense wins at
+                         # m = n = 8, Newton-CG at 16: benchmarks/scaling.py)
+LANCZOS_STEPS = 160      # Krylov dimension of the matrix-free test (all of it where (m+n) r is smaller)
 
 
 @dataclass
@@ -42,39 +45,35 @@ class SOSPReport:
         return slack_at_least(self.lam_min, -self.curv_tol * self.hess_norm.clamp_min(1.0))
 
 
-def hessian_extremes(obj, Y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(lambda_min, ||H||_2) per batch row: dense when small, Lanczos (ARPACK on HVPs) otherwise."""
-    if obj.dim <= DENSE_LIMIT:
+def dense_ok(obj) -> bool:
+    """Whether the dense Hessian is the cheaper path: its (m+n) r square and the loss's mn square are small
+    (benchmarks/scaling.py measured where the matrix-free path overtakes it)."""
+    # an objective without a matrix loss (a plain quadratic) has no mn x mn Hessian to form
+    return obj.dim <= DENSE_LIMIT and getattr(obj, "m", 0) * getattr(obj, "n", 0) <= DENSE_MN_LIMIT
+
+
+def hessian_extremes(obj, Y: torch.Tensor, matrix_free: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(lambda_min, ||H||_2) per batch row: dense when small, batched Lanczos on Hessian-vector products
+    otherwise (``matrix_free`` forces either)."""
+    if (dense_ok(obj) if matrix_free is None else not matrix_free):
         ev = torch.linalg.eigvalsh(obj.hess(Y))
         return ev[:, 0], ev.abs().amax(dim=1)
-    return lanczos_extremes(obj, Y)
+    ext = lanczos_extremes(obj, Y)
+    return ext.lam_min, torch.maximum(ext.lam_max.abs(), ext.lam_min.abs())
 
 
-def lanczos_extremes(obj, Y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Extreme Hessian eigenvalues from Hessian-vector products only (scipy ARPACK, float64)."""
-    from scipy.sparse.linalg import LinearOperator, eigsh
-
-    lo, hi = [], []
-    for b in range(Y.shape[0]):
-        ob = obj.take(torch.tensor([b], device=Y.device))
-        y = Y[b:b + 1]
-
-        def mv(v, ob=ob, y=y):
-            V = torch.as_tensor(np.asarray(v).reshape(y.shape), dtype=y.dtype, device=y.device)
-            return ob.hvp(y, V).reshape(-1).double().cpu().numpy()
-
-        op = LinearOperator((obj.dim, obj.dim), matvec=mv, dtype=np.float64)
-        smallest = eigsh(op, k=1, which="SA", tol=1e-10, return_eigenvectors=False)[0]
-        largest = eigsh(op, k=1, which="LM", tol=1e-10, return_eigenvectors=False)[0]
-        lo.append(smallest)
-        hi.append(max(abs(largest), abs(smallest)))
-    return (torch.tensor(lo, dtype=Y.dtype, device=Y.device),
-            torch.tensor(hi, dtype=Y.dtype, device=Y.device))
+def lanczos_extremes(obj, Y: torch.Tensor, steps: int = LANCZOS_STEPS) -> Extremes:
+    """Extreme Hessian eigenvalues (and the bottom Ritz vector, shaped (B, dim)) of every batch row at
+    once, from closed-form Hessian-vector products only (lanczos.py)."""
+    shape = Y.shape
+    return extremes(lambda v: obj.hvp(Y, v.reshape(shape)).reshape(shape[0], -1), shape[0], obj.dim,
+                    steps=steps, dtype=Y.dtype, device=Y.device)
 
 
-def sosp_report(obj, Y: torch.Tensor, grad_tol: float = GRAD_TOL, curv_tol: float = CURV_TOL) -> SOSPReport:
+def sosp_report(obj, Y: torch.Tensor, grad_tol: float = GRAD_TOL, curv_tol: float = CURV_TOL,
+                matrix_free: bool | None = None) -> SOSPReport:
     g = obj.grad(Y).flatten(1).norm(dim=1)
-    lam_min, hnorm = hessian_extremes(obj, Y)
+    lam_min, hnorm = hessian_extremes(obj, Y, matrix_free)
     stationary = g <= grad_tol
     sosp = stationary & (lam_min >= -curv_tol * hnorm.clamp_min(1.0))
     return SOSPReport(g, lam_min, hnorm, stationary, sosp, grad_tol, curv_tol)
