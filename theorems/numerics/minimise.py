@@ -5,6 +5,9 @@ success) -- the method the theorems speak about.  Phase 2 polishes with a saddle
 on the closed-form Hessian (|eigenvalues|, pseudo-inverse over LoRA's symmetry zeros) plus a
 negative-curvature step at saddles, because plain GD contracts excess-rank directions only at rate
 step * (lam - sigma_i(M)) and does not reach ||grad|| <= 1e-7 in practical time (DESIGN.md).
+Where the Hessian is too large to form (sosp.dense_ok: (m+n) r > 600 or m n > 128) the polish is
+Newton-CG on closed-form Hessian-vector products with negative-curvature and Lanczos escape steps
+(``newton_cg_polish``; benchmarks/scaling.py measures both).
 Every row is decided independently; rows that do not converge are flagged, never hidden.
 """
 from __future__ import annotations
