@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..theorems.numerics.losses import LogisticMatrix, MatrixSensing, ScalarFeatureLoss, WeightedQuadratic
+from ..theorems.numerics.losses import (CoupledBlocks, LogisticMatrix, MatrixSensing, ScalarFeatureLoss,
+                                       WeightedQuadratic)
 
 from .seeding import generator
 
@@ -100,6 +101,22 @@ def gquad(m: int, n: int, kappa: float, seed: int, batch: int = 1, target_rank: 
         E = torch.randn(batch, m, n, generator=g, dtype=F64)
         T = T + tail * target_scale * E / torch.linalg.matrix_norm(E, ord=2).reshape(batch, 1, 1)
     return WeightedQuadratic(W.to(device, dtype), T.to(device, dtype))
+
+
+def coupled_gquad(m: int, n: int, kappas, gamma: float, seed: int, target_rank: int | None = None,
+                  target_scale: float = 1.0, weights: str = "two-level", first: tuple[int, int] = (1, 0),
+                  device="cpu", dtype=F64) -> CoupledBlocks:
+    """Kim et al. Theorem 2 on a loss that is not separable: block l is gquad(m, n, kappas[l], seed + l) and the
+    blocks are coupled entry by entry by gamma (losses.CoupledBlocks).  Block 0 is row first[1] of a batch
+    of first[0] (how a curated single-matrix fixture was drawn), so a known spurious SOSP can seed it."""
+    Ws, Ts = [], []
+    for l, kappa in enumerate(kappas):
+        batch, index = first if l == 0 else (1, 0)
+        q = gquad(m, n, kappa, seed + l, batch, target_rank, target_scale, weights if l == 0 else "two-level")
+        Ws.append(q.W[index])
+        Ts.append(q.T[index])
+    W, T = torch.stack(Ws).unsqueeze(0), torch.stack(Ts).unsqueeze(0)
+    return CoupledBlocks(W.to(device, dtype), T.to(device, dtype), float(gamma))
 
 
 def gsense(m: int, n: int, p: int, seed: int, batch: int = 1, target_rank: int = 1, noise: float = 0.0,

@@ -55,11 +55,43 @@ class EndpointGeometry:
 def endpoint_geometry(loss, lam: torch.Tensor, X: torch.Tensor, Xstar: torch.Tensor, rstar: torch.Tensor,
                       r: int) -> EndpointGeometry:
     """``loss`` is tiled like X (one row per end point); rstar (S,) >= 1 the rank of X*."""
+    H = loss.hess(X)
+
+    def curvature(d):
+        return (d.unsqueeze(1) @ H @ d.unsqueeze(2)).reshape(d.shape[0])
+    return geometry(loss.grad(X), loss.grad(Xstar), curvature, lam, X, Xstar, rstar, r)
+
+
+def block_geometry(loss, lam: torch.Tensor, X: torch.Tensor, Xstar: torch.Tensor, rstar: torch.Tensor,
+                   r: int) -> EndpointGeometry:
+    """Theorem-1 quantities of every diagonal block of block-diagonal end points (Kim et al. Theorem 2, a
+    ``losses.CoupledBlocks`` loss): one row per (end point, block), end point major.  The gradient and the
+    curvature are the block gradient and block Hessian of the JOINT loss (so alpha_hat_l sees the
+    coupling); rstar: (S, L) block ranks of X*."""
+    L = loss.blocks
+    blk = lambda T: loss.diagonal(T).reshape(-1, loss.bm, loss.bn)                 # noqa: E731
+    S = X.shape[0]
+
+    def curvature(d):            # d: (S L, m n) block directions; block l's own Hessian of the joint loss
+        d = d.reshape(S, L, loss.bm, loss.bn)
+        out = []
+        for l in range(L):       # the direction in block l alone, read back in block l
+            only = torch.zeros_like(d)
+            only[:, l] = d[:, l]
+            out.append((loss.diagonal(loss.hvp(X, loss.embed(only)))[:, l] * d[:, l]).sum(dim=(1, 2)))
+        return torch.stack(out, dim=1).reshape(-1)
+    return geometry(blk(loss.grad(X)), blk(loss.grad(Xstar)), curvature, lam.repeat_interleave(L), blk(X),
+                    blk(Xstar), rstar.reshape(-1), r)
+
+
+def geometry(G: torch.Tensor, Gstar: torch.Tensor, curvature, lam: torch.Tensor, X: torch.Tensor,
+             Xstar: torch.Tensor, rstar: torch.Tensor, r: int) -> EndpointGeometry:
+    """The quantities from the gradients at X and X* and ``curvature(d)`` = Hess L(X)[d, d] per row
+    (d: (S, m n) row-major directions)."""
     Sz = X.shape[0]
     rows = torch.arange(Sz, device=X.device)
     U, sv, Vh = torch.linalg.svd(X, full_matrices=False)
     rank = (sv > RANK_TOL * sv[:, :1].clamp_min(1e-300)).sum(dim=1)
-    G = loss.grad(X)
     ratio = torch.linalg.matrix_norm(G, ord=2) / lam
     keep = (torch.arange(sv.shape[1], device=X.device).unsqueeze(0) < rank.unsqueeze(1)).to(X.dtype)
     Ur, Vr = U * keep.unsqueeze(1), Vh.transpose(1, 2) * keep.unsqueeze(1)   # compact SVD X = L Sigma R^T
@@ -72,7 +104,7 @@ def endpoint_geometry(loss, lam: torch.Tensor, X: torch.Tensor, Xstar: torch.Ten
     tail2 = ((sv ** 2) * (idx >= rstar.unsqueeze(1))).sum(dim=1)
     sig_rstar = sv[rows, (rstar - 1).clamp_min(0)]
     sig_r = sv[:, r - 1] if r <= sv.shape[1] else torch.zeros_like(sv[:, 0])
-    dg = ((G - loss.grad(Xstar)) * diff).sum(dim=(1, 2))
+    dg = ((G - Gstar) * diff).sum(dim=(1, 2))
     alpha_hat = dg / dist2.clamp_min(1e-300)
     if r <= sv.shape[1]:
         Us, _, Vsh = torch.linalg.svd(S, full_matrices=False)
@@ -80,7 +112,7 @@ def endpoint_geometry(loss, lam: torch.Tensor, X: torch.Tensor, Xstar: torch.Ten
         us, vs = Us[:, :, 0], Vsh[:, 0, :]
         D = us.unsqueeze(2) * vr.unsqueeze(1) - ur.unsqueeze(2) * vs.unsqueeze(1)
         d = D.reshape(Sz, -1)
-        beta_hat = (d.unsqueeze(1) @ loss.hess(X) @ d.unsqueeze(2)).reshape(Sz) / (d ** 2).sum(dim=1)
+        beta_hat = curvature(d) / (d ** 2).sum(dim=1)
     else:       # r > min(m, n): X has no r-th singular pair, so no direction D (sigma_r = 0 above)
         beta_hat = torch.full_like(sig_r, float("nan"))
     return EndpointGeometry(sv, rank, ratio, Snorm, LS / Snorm.clamp_min(1.0), dist2, tail2, sig_rstar,

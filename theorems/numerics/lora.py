@@ -33,6 +33,10 @@ class LoRAObjective:
         return LoRAObjective(self.loss.take(index), self.lam[index], self.r,
                              None if self.P is None else self.P[index])
 
+    def project(self, Y: torch.Tensor) -> torch.Tensor:
+        """Y in the objective's variable space (every Y here; BlockLoRA zeroes the entries off its blocks)."""
+        return Y
+
     def split(self, Y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return Y[:, : self.m], Y[:, self.m:]
 
@@ -98,6 +102,51 @@ class LoRAObjective:
         if self.P is not None:
             SV = SV + 2.0 * self.P @ V
         return SV + torch.cat([W @ B, W.transpose(1, 2) @ A], dim=1)
+
+
+class BlockLoRA(LoRAObjective):
+    """One rank-r LoRA per diagonal block of a block-diagonal update (Kim et al. 2025, Theorem 2):
+    X = blkdiag(A_1 B_1^T, ..., A_L B_L^T) = A B^T with A = blkdiag(A_l), B = blkdiag(B_l), so F is the
+    rank-(L r) LoRAObjective restricted to block-diagonal factors.  It is evaluated at mask * Y, so the
+    entries of Y off the blocks are exact flat directions (zero gradient, zero Hessian rows) and every
+    start is projected onto the blocks; gradients, Hessians and Hessian-vector products are those of the
+    restriction, in closed form from the parent's."""
+
+    def __init__(self, loss: MatrixLoss, lam: torch.Tensor, r: int, blocks: int, P: torch.Tensor | None = None):
+        if loss.m % blocks or loss.n % blocks:
+            raise ValueError(f"a {loss.m} x {loss.n} update has no {blocks} equal diagonal blocks")
+        super().__init__(loss, lam, blocks * r, P)
+        self.blocks, self.block_r = int(blocks), int(r)
+        bm, bn = self.m // blocks, self.n // blocks
+        mask = torch.zeros(self.m + self.n, self.r, dtype=loss.dtype, device=loss.device)
+        for l in range(blocks):
+            cols = slice(l * r, (l + 1) * r)
+            mask[l * bm:(l + 1) * bm, cols] = 1.0
+            mask[self.m + l * bn:self.m + (l + 1) * bn, cols] = 1.0
+        self.mask = mask
+
+    def take(self, index: torch.Tensor) -> "BlockLoRA":
+        return BlockLoRA(self.loss.take(index), self.lam[index], self.block_r, self.blocks,
+                         None if self.P is None else self.P[index])
+
+    def project(self, Y: torch.Tensor) -> torch.Tensor:
+        return Y * self.mask
+
+    def delta(self, Y: torch.Tensor) -> torch.Tensor:
+        return super().delta(self.project(Y))
+
+    def value(self, Y: torch.Tensor) -> torch.Tensor:
+        return super().value(self.project(Y))
+
+    def grad(self, Y: torch.Tensor) -> torch.Tensor:
+        return self.project(super().grad(self.project(Y)))
+
+    def hess(self, Y: torch.Tensor) -> torch.Tensor:
+        keep = self.mask.reshape(-1)
+        return keep.unsqueeze(1) * super().hess(self.project(Y)) * keep.unsqueeze(0)
+
+    def hvp(self, Y: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+        return self.project(super().hvp(self.project(Y), self.project(V)))
 
 
 def balanced_factors(delta: torch.Tensor, r: int) -> torch.Tensor:

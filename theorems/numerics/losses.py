@@ -208,6 +208,106 @@ class WeightedQuadratic(MatrixLoss):
         return WeightedQuadratic(self.W[index], self.T[index])
 
 
+class CoupledBlocks(MatrixLoss):
+    """L coupled G-quad blocks (Kim, Kim, Ryu 2025, Theorem 2: several matrices, a loss that need not be
+    separable), as one loss of the block-diagonal update X = blkdiag(X_1, ..., X_L) (L m x L n):
+
+      L(X) = 1/2 sum_ij d_ij^T Q_ij d_ij + (mu/2) ||off-diagonal blocks of X||_F^2,
+      d_ij = (X_l - T_l)_ij over l,  Q_ij = D^(1/2) ((1 - gamma) I + gamma 1 1^T) D^(1/2),  D = diag(W_l,ij).
+
+    gamma in [0, 1) couples every pair of blocks entry by entry (gamma = 0: separable); Q_ij > 0, so L is
+    strongly convex.  The off-diagonal ridge makes the convex optimum of L + lam ||X||_* block diagonal
+    (pinching: ||X||_* >= ||blkdiag part||_*, with equality of the objective only where the off-diagonal
+    blocks vanish), so it is the joint optimum of L + lam sum_l ||X_l||_*.  W, T: (B, L, m, n), gamma: (B,).
+    """
+
+    def __init__(self, W: torch.Tensor, T: torch.Tensor, gamma, mu: float = 1.0):
+        if W.dim() != 4 or W.shape != T.shape:
+            raise ValueError("W and T must both have shape (B, L, m, n)")
+        if bool((W <= 0).any()):
+            raise ValueError("weights W must be positive")
+        self.W, self.T = W, T
+        self.Bsz, self.blocks, self.bm, self.bn = W.shape
+        self.gamma = torch.as_tensor(gamma, dtype=W.dtype, device=W.device).expand(self.Bsz).clone()
+        if bool(((self.gamma < 0) | (self.gamma >= 1)).any()):
+            raise ValueError("the coupling gamma must lie in [0, 1)")
+        self.mu = float(mu)
+        self.m, self.n = self.blocks * self.bm, self.blocks * self.bn
+        self.dtype, self.device = W.dtype, W.device
+        self.root = W.sqrt()
+
+    @property
+    def batch(self) -> int:
+        return self.Bsz
+
+    def diagonal(self, X: torch.Tensor) -> torch.Tensor:
+        """(..., L m, L n) -> (..., L, m, n): the diagonal blocks."""
+        L, m, n = self.blocks, self.bm, self.bn
+        return torch.stack([X[..., l * m:(l + 1) * m, l * n:(l + 1) * n] for l in range(L)], dim=-3)
+
+    def embed(self, blocks: torch.Tensor) -> torch.Tensor:
+        """(..., L, m, n) -> (..., L m, L n): the block-diagonal matrix."""
+        m, n = self.bm, self.bn
+        X = blocks.new_zeros(*blocks.shape[:-3], self.m, self.n)
+        for l in range(self.blocks):
+            X[..., l * m:(l + 1) * m, l * n:(l + 1) * n] = blocks[..., l, :, :]
+        return X
+
+    def off_diagonal(self, X: torch.Tensor) -> torch.Tensor:
+        return X - self.embed(self.diagonal(X))
+
+    def _apply_Q(self, D: torch.Tensor) -> torch.Tensor:
+        """Q applied entry by entry to the blocks D (B, L, m, n) (the diagonal-block Hessian)."""
+        g = self.gamma.view(-1, 1, 1, 1)
+        s = self.root * D
+        return self.root * ((1 - g) * s + g * s.sum(dim=1, keepdim=True))
+
+    def value(self, delta: torch.Tensor) -> torch.Tensor:
+        d = self.diagonal(delta) - self.T
+        return 0.5 * (d * self._apply_Q(d)).sum(dim=(1, 2, 3)) + 0.5 * self.mu * (self.off_diagonal(delta) ** 2).sum(dim=(1, 2))
+
+    def grad(self, delta: torch.Tensor) -> torch.Tensor:
+        return self.embed(self._apply_Q(self.diagonal(delta) - self.T)) + self.mu * self.off_diagonal(delta)
+
+    def hvp(self, delta: torch.Tensor, D: torch.Tensor) -> torch.Tensor:
+        return self.embed(self._apply_Q(self.diagonal(D))) + self.mu * self.off_diagonal(D)
+
+    def _entries(self, l: int) -> torch.Tensor:
+        """Row-major positions in vec(X) of block l's entries, (m n,)."""
+        a = torch.arange(self.bm, device=self.device).unsqueeze(1) + l * self.bm
+        b = torch.arange(self.bn, device=self.device).unsqueeze(0) + l * self.bn
+        return (a * self.n + b).reshape(-1)
+
+    def hess(self, delta: torch.Tensor) -> torch.Tensor:
+        """Dense Hessian over vec(X) (constant): mu on off-diagonal-block entries, Q's entries on the blocks."""
+        k = self.m * self.n
+        H = torch.zeros(self.Bsz, k, k, dtype=self.dtype, device=self.device)
+        on = torch.zeros(k, dtype=torch.bool, device=self.device)
+        w = self.root.flatten(2)                                    # (B, L, mn)
+        g = self.gamma.view(-1, 1)
+        for l in range(self.blocks):
+            il = self._entries(l)
+            on[il] = True
+            for j in range(self.blocks):
+                ij = self._entries(j)
+                H[:, il, ij] = (w[:, l] * w[:, j]) * (1.0 if l == j else g)
+        off = (~on).nonzero().squeeze(1)
+        H[:, off, off] = self.mu
+        return H
+
+    def block_constants(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, L) constants of each block's own Hessian, the block l of Hess L: min and max W_l.  These are
+        not Theorem 2's alpha_l once gamma > 0: the block gradient then also moves with the other blocks."""
+        return self.W.flatten(2).amin(dim=2), self.W.flatten(2).amax(dim=2)
+
+    def lipschitz(self) -> torch.Tensor:
+        top = self.W.flatten(1).amax(dim=1) * (1 + (self.blocks - 1) * self.gamma)
+        return torch.clamp(top, min=self.mu)
+
+    def take(self, index: torch.Tensor) -> "CoupledBlocks":
+        return CoupledBlocks(self.W[index], self.T[index], self.gamma[index], self.mu)
+
+
 class MatrixSensing(MatrixLoss):
     """G-sense of Kim, Kim, Ryu (2025): L(X) = (1/(2p)) ||A(X) - y||^2, A(X)_k = <A_k, X>.
 

@@ -279,5 +279,5 @@ def multistart(obj, scales=(0.01, 1.0, 3.0), per_scale: int = 5, seed: int = 0, 
     Y0 = torch.randn(len(inst), obj.m + obj.n, obj.r, generator=g, dtype=torch.float64)
     Y0 = Y0 * sc.reshape(-1, 1, 1)
     Y0[:, obj.m:] *= (~zero_b).to(Y0.dtype).reshape(-1, 1, 1)
-    Y0 = Y0.to(obj.lam.device, obj.lam.dtype)
+    Y0 = obj.project(Y0.to(obj.lam.device, obj.lam.dtype))
     return MultiStart(tiled, minimise(tiled, Y0, **kw), inst, sc.to(obj.lam.device, obj.lam.dtype))

@@ -12,7 +12,6 @@ with tau = eta t; the predicted SGD time is T_eps / d = tau_eps / eta0 for eta =
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
