@@ -16,6 +16,7 @@ breaks the contract raises :class:`ClaimLoadError` (exit 2 on the command line).
 """
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import hashlib
 import importlib
@@ -112,8 +113,30 @@ def all_claims(specs=()) -> list[Claim]:
 def get(claim_id: str, specs=()) -> Claim:
     load(specs)
     if not isinstance(claim_id, str) or claim_id not in REGISTRY:
-        raise UnknownClaim(f"unknown claim id {claim_id!r}")
+        raise UnknownClaim(f"unknown claim id {claim_id!r}{suggest(claim_id)}")
     return REGISTRY.get(claim_id)
+
+
+def suggest(text) -> str:
+    """'; did you mean ...' with what is closest to ``text`` (a typo'd id or glob), or ''.  A glob whose paper
+    prefix is unknown gets the closest paper with the rest kept ('kim2024.*' -> 'kim2025.*'); a glob of a
+    known paper gets the ids that start like it; a plain id gets the closest ids."""
+    if not isinstance(text, str):
+        return ""
+    ids = sorted(c.id for c in REGISTRY.all())
+    papers = sorted({i.split(".")[0] for i in ids})
+    head, dot, rest = text.partition(".")
+    close: list[str] = []
+    if dot and head not in papers:
+        near = difflib.get_close_matches(head, papers, n=1, cutoff=0.6)
+        if near and any(fnmatch.fnmatchcase(i, f"{near[0]}.{rest}") for i in ids):
+            close = [f"{near[0]}.{rest}"]
+    elif any(ch in text for ch in "*?["):
+        stem = text[:min(text.index(ch) for ch in "*?[" if ch in text)]
+        close = [i for i in ids if i.startswith(stem)][:3]
+    if not close:
+        close = difflib.get_close_matches(text, ids, n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""
 
 
 def select(patterns: list[str] | None, specs=()) -> list[Claim]:
@@ -125,6 +148,6 @@ def select(patterns: list[str] | None, specs=()) -> list[Claim]:
     for p in patterns:
         hits = [c.id for c in claims if fnmatch.fnmatchcase(c.id, p)]
         if not hits:
-            raise UnknownClaim(f"no claim matches {p!r} (see `lora-claims list`)")
+            raise UnknownClaim(f"no claim matches {p!r}{suggest(p)} (see `lora-claims list`)")
         chosen.update(hits)
     return [c for c in claims if c.id in chosen]

@@ -8,6 +8,7 @@ exit 3: nothing falsified, but some claim inconclusive, under-searched or in err
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import math
 import os
@@ -17,20 +18,16 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from . import catalog
-from .theorems.claim import STATEMENT_KINDS, ClaimLoadError, UnknownClaim
-from .strategies.data import MissingPackageData
-from .gpus import deal
+# only what the parser needs is imported here; torch, Hypothesis and the claims are imported by the command
+# that uses them, so `lora-claims --help` answers at once (tests/test_cli_startup.py)
 from .jsonable import jsonable
 from .profiles import PROFILES, UnknownProfile, get_profile, with_limits, with_model
-from .runner import Interrupted, campaign, example_database, observed_dir, request_stop, reset_stop
-from .evaluation import make_deterministic
-from .search import exit_code, resolve_device, versions
-from .reproduce import BadCounterexample
 from .store import DEFAULT_PATH, Store, StoreError
+
+if TYPE_CHECKING:
+    import torch
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNDECIDED = 0, 1, 2, 3
 MAX_SEED = 2**31 - 1      # the run seed; Hypothesis runs use seed * 1000 + k, stored as SQLite integers
@@ -60,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--claims", action="append", default=[], metavar="MODULE_OR_FILE", help=CLAIMS_HELP)
     ls = sub.add_parser("list", help="list every registered claim", parents=[common])
+    ls.add_argument("--paper", action="append", default=[], metavar="PAPER",
+                    help="only this paper's claims (the id prefix, e.g. kim2025; repeatable)")
+    ls.add_argument("--kind", action="append", default=[], metavar="KIND",
+                    help="only claims of this kind (theorem, lemma, control, experiment; repeatable)")
     ls.add_argument("--json", action="store_true")
     fa = sub.add_parser("falsify", help="search for counterexamples (the main job)", parents=[common],
                         epilog=EXIT_CODES)
@@ -108,35 +109,82 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         return {"list": cmd_list, "falsify": cmd_falsify, "report": cmd_report,
                 "reproduce": cmd_reproduce}[args.cmd](args)
-    except (UsageError, UnknownProfile, UnknownClaim, StoreError, ClaimLoadError, MissingPackageData,
-            BadCounterexample) as exc:
-        msg = exc.args[0] if exc.args else str(exc)
-        print(f"lora-claims: error: {msg}", file=sys.stderr)
-        return EXIT_USAGE
+    except (UsageError, UnknownProfile, StoreError) as exc:
+        return _usage(exc)
     except BrokenPipeError:                 # `lora-claims list | head`
         try:
             sys.stdout = open(os.devnull, "w")
         except OSError:
             pass
         return EXIT_OK
-    except (KeyboardInterrupt, Interrupted) as exc:
-        signum = exc.args[0] if isinstance(exc, Interrupted) else signal.SIGINT
-        print(f"\nlora-claims: interrupted by {signal.Signals(signum).name}; the run is recorded as incomplete",
-              file=sys.stderr)
-        return 128 + int(signum)
+    except SystemExit:                      # --help, --version
+        raise
+    except KeyboardInterrupt:
+        return _interrupted(signal.SIGINT)
+    except BaseException as exc:
+        # the other input errors and the stop signal come from modules a command has imported by now
+        from .reproduce import BadCounterexample
+        from .runner import Interrupted
+        from .strategies.data import MissingPackageData
+        from .theorems.claim import ClaimLoadError, UnknownClaim
+        if isinstance(exc, Interrupted):
+            return _interrupted(exc.args[0])
+        if isinstance(exc, (UnknownClaim, ClaimLoadError, MissingPackageData, BadCounterexample)):
+            return _usage(exc)
+        raise
+
+
+def _usage(exc) -> int:
+    msg = exc.args[0] if exc.args else str(exc)
+    print(f"lora-claims: error: {msg}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _interrupted(signum) -> int:
+    print(f"\nlora-claims: interrupted by {signal.Signals(signum).name}; the run is recorded as incomplete",
+          file=sys.stderr)
+    return 128 + int(signum)
 
 
 # ---------------------------------------------------------------- list
 
 def cmd_list(args) -> int:
+    from . import catalog
+    from .theorems.claim import KINDS
     rows = [c.metadata() for c in catalog.all_claims(args.claims)]
+    papers = sorted({r["id"].split(".")[0] for r in rows})
+    for p in args.paper:
+        if p not in papers:
+            close = difflib.get_close_matches(p, papers, n=1, cutoff=0.5)
+            raise UsageError(f"--paper {p!r} is not a paper of the registry ({', '.join(papers)})"
+                             + (f"; did you mean {close[0]}?" if close else ""))
+    for k in args.kind:
+        if k not in KINDS:
+            raise UsageError(f"--kind {k!r} is not a kind (choose from {', '.join(KINDS)})")
+    rows = [r for r in rows if (not args.paper or r["id"].split(".")[0] in args.paper)
+            and (not args.kind or r["kind"] in args.kind)]
     if args.json:
         print(json.dumps({"claims": rows}, indent=2))
         return EXIT_OK
-    w = max(len(r["id"]) for r in rows)
+    if not rows:
+        print("no claim matches these filters")
+        return EXIT_OK
+    w = max(len(r["id"]) for r in rows + [{"id": "ID"}])
+    print(f"{'ID':<{w}}  {'KIND':<10} {'PROVENANCE':<13} THEOREM")
     for r in rows:
         print(f"{r['id']:<{w}}  {r['kind']:<10} {r['provenance']:<13} {r['theorem']}")
+    print(f"\n{len(rows)} claims: " + "; ".join(_counts(rows, KINDS)))
     return EXIT_OK
+
+
+def _counts(rows: list[dict], kinds_order) -> list[str]:
+    """Per paper: its total and the count of each kind, e.g. 'kim2025 29 (theorem 10, lemma 3, control 16)'."""
+    out = []
+    for paper in sorted({r["id"].split(".")[0] for r in rows}):
+        mine = [r["kind"] for r in rows if r["id"].split(".")[0] == paper]
+        kinds = ", ".join(f"{k} {mine.count(k)}" for k in kinds_order if k in mine)
+        out.append(f"{paper} {len(mine)} ({kinds})")
+    return out
 
 
 # ---------------------------------------------------------------- falsify
@@ -160,7 +208,7 @@ def _time_limit(seconds: float | None) -> float | None:
 
 
 class Progress:
-    """A live status line on a terminal (claims done, examples, best margin, time left); plain lines
+    """A live status line on a terminal (claims done, examples, worst margin, time left); plain lines
     otherwise, one per finished claim."""
 
     def __init__(self, total: int, budget: float | None, stream=None, width: int = 36):
@@ -183,7 +231,7 @@ class Progress:
         self.last = time.perf_counter()
         wm = "-" if out.worst_margin is None else f"{out.worst_margin:.3g}"
         self.stream.write(f"\r[{self.done}/{self.total} claims, {self.examples + out.examples} examples, "
-                          f"{self._left()}] {out.claim.id}: {out.examples} ex, best margin {wm}\033[K")
+                          f"{self._left()}] {out.claim.id}: {out.examples} ex, worst margin {wm}\033[K")
         self.stream.flush()
 
     def finish(self, s: dict):
@@ -207,6 +255,7 @@ class Progress:
 
 
 def _device(name: str) -> torch.device:
+    from .search import resolve_device
     try:
         return resolve_device(name)
     except ValueError as exc:
@@ -215,6 +264,7 @@ def _device(name: str) -> torch.device:
 
 def _exit_on_sigterm():
     """SIGTERM (a CI job cancelled) unwinds like Ctrl-C, so the run is recorded as incomplete."""
+    from .runner import request_stop, reset_stop
     reset_stop()
     if threading.current_thread() is not threading.main_thread():
         return None
@@ -227,6 +277,8 @@ def _exit_on_sigterm():
 def _falsify_in_workers(args, profile, selected, device) -> int:
     """One `lora-claims falsify` process per part of the claims (lora_claims.gpus.deal), each pinned to a GPU
     by CUDA_VISIBLE_DEVICES when the device is CUDA; their JSON summaries are merged here."""
+    import torch
+    from .gpus import deal
     parts = [p for p in deal([c.id for c in selected], args.workers) if p]
     gpus = torch.cuda.device_count() if device.type == "cuda" else 0
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -262,6 +314,7 @@ def _falsify_in_workers(args, profile, selected, device) -> int:
 
 def _worker_command(args, profile, selected, device, part: list[str]) -> list[str]:
     """The `lora-claims falsify` command line of the worker that checks the claim ids ``part``."""
+    from . import catalog
     cmd = [sys.executable, "-m", "lora_claims", "falsify", *part, "--json", "--seed", str(args.seed),
            "--results", args.results, "--profile", profile.name, "--device", device.type]
     if profile.get("model"):
@@ -279,6 +332,7 @@ def _worker_command(args, profile, selected, device, part: list[str]) -> list[st
 
 def _merge_workers(args, profile, selected, device, workers: int, results: list[tuple[str, int]]) -> int:
     """The workers' JSON summaries (stdout, exit code) as one campaign's output and exit code."""
+    from .search import exit_code
     codes = [code for _, code in results]
     summaries = []
     for out, code in results:
@@ -309,6 +363,11 @@ def _model(spec: str | None) -> str | None:
 
 
 def cmd_falsify(args) -> int:
+    import torch
+    from . import catalog
+    from .evaluation import make_deterministic
+    from .runner import campaign, example_database, observed_dir
+    from .search import exit_code, versions
     profile = with_limits(with_model(get_profile(args.profile), _model(args.model)),
                           _time_limit(args.time_limit), args.isolate)
     selected = catalog.select(args.patterns, args.claims)
@@ -366,6 +425,7 @@ def _emit(args, doc: dict, headline: str) -> None:
 
 def _print_verdict_totals(summaries: list[dict]) -> None:
     """The totals line and what needs a look (the same wording as the report's badge)."""
+    from .theorems.claim import STATEMENT_KINDS
     thm = [s for s in summaries if s["kind"] in STATEMENT_KINDS and s["verdict"] != "skipped"]
     ctl = [s for s in summaries if s["kind"] == "control" and s["verdict"] != "skipped"]
     exp = [s for s in summaries if s["kind"] == "experiment" and s["verdict"] != "skipped"]
@@ -384,6 +444,7 @@ def _print_verdict_totals(summaries: list[dict]) -> None:
 # ---------------------------------------------------------------- report / reproduce
 
 def cmd_report(args) -> int:
+    from . import catalog
     from .report.build import build_report
     out = Path(args.output)
     if out.is_dir() or not out.parent.is_dir():

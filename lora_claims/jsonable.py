@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 import math
-
-import numpy as np
-import torch
+import sys
 
 
 def jsonable(x):
+    # torch and numpy are looked up, not imported: a value cannot be a tensor unless torch is loaded, and
+    # the command line (``--help``, the store) stays free of their import time
+    torch, np = sys.modules.get("torch"), sys.modules.get("numpy")
     if isinstance(x, dict):
         return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [jsonable(v) for v in x]
-    if isinstance(x, torch.Tensor):
+    if torch is not None and isinstance(x, torch.Tensor):
         x = x.detach().cpu()
         return jsonable(x.item() if x.dim() == 0 else x.tolist())
-    if isinstance(x, np.generic):
+    if np is not None and isinstance(x, np.generic):
         return jsonable(x.item())
-    if isinstance(x, np.ndarray):
+    if np is not None and isinstance(x, np.ndarray):
         return jsonable(x.tolist())
     if isinstance(x, float) and not math.isfinite(x):
         return str(x)  # JSON has no NaN/inf; keep them visible as strings

@@ -2,15 +2,15 @@
 
 Selected by ``--profile`` (CLI), ``--claims-profile`` (pytest) or the environment variable
 LORA_CLAIMS_PROFILE.  ``scale`` is handed to every claim's strategy factory so one declaration
-serves a 2-core CI run and a GPU night (batch sizes, number of random initialisations).
+serves a 2-core CI run and a GPU night (batch sizes, number of random initialisations, dimensions);
+``scale['cuda']`` overrides it on a GPU (:func:`for_device`).  ``landscape_max_dim`` bounds m, n of the
+landscape claims that run matrix-free at large sizes (strategies/ntk.py; absent: ``max_dim``).
 """
 from __future__ import annotations
 
 import dataclasses
 import os
 from dataclasses import dataclass, field
-
-from hypothesis import Phase
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Profile:
 
     @property
     def phases(self) -> tuple:
+        from hypothesis import Phase      # here, not at import: the command line's --help needs no Hypothesis
         ph = [Phase.explicit, Phase.reuse, Phase.generate]
         if self.target:
             ph.append(Phase.target)
@@ -46,12 +47,13 @@ PROFILES = {
                          "dayi_d_max": 256, "dayi_seeds": 32, "dayi_instances": 1, "dayi_exact_d_max": 32}, example_timeout=120,
                   min_conclusive=3),
     "dev": Profile("dev", max_examples=30, runs=2, database=True, target=True, device="auto",
-                   scale={"batch": 16, "inits": 15, "max_dim": 10, "model_block": 24,
+                   scale={"batch": 16, "inits": 15, "max_dim": 10, "landscape_max_dim": 64, "model_block": 24,
                           "dayi_d_min": 128, "dayi_d_max": 1024, "dayi_seeds": 64}, example_timeout=300,
                    min_conclusive=10, optimiser_evals=30, isolate=True),
     "nightly": Profile("nightly", max_examples=400, runs=8, database=True, target=True, device="auto",
-                       scale={"batch": 256, "inits": 60, "max_dim": 12, "model_block": 48,
-                              "dayi_d_min": 128, "dayi_d_max": 4096, "dayi_seeds": 256}, example_timeout=600,
+                       scale={"batch": 256, "inits": 60, "max_dim": 12, "landscape_max_dim": 64, "model_block": 48,
+                              "dayi_d_min": 128, "dayi_d_max": 4096, "dayi_seeds": 256,
+                              "cuda": {"landscape_max_dim": 256}}, example_timeout=600,
                        min_conclusive=60, optimiser_evals=200, isolate=True),
 }
 
@@ -75,6 +77,15 @@ def with_model(profile: Profile, model: str | None) -> Profile:
     if not model:
         return profile
     return dataclasses.replace(profile, scale={**profile.scale, "model": model})
+
+
+def for_device(profile: Profile, device) -> Profile:
+    """``profile`` with its ``scale['cuda']`` overrides merged in when the run is on a CUDA device (e.g.
+    nightly's landscape claims draw m, n up to 256 on a GPU, 64 on a CPU); unchanged otherwise."""
+    extra = profile.scale.get("cuda")
+    if not extra or getattr(device, "type", str(device)) != "cuda":
+        return profile
+    return dataclasses.replace(profile, scale={**profile.scale, **extra})
 
 
 def with_limits(profile: Profile, time_limit: float | None = None, isolate: bool | None = None) -> Profile:

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from . import catalog
-from .profiles import PROFILES, Profile
+from .profiles import PROFILES, Profile, for_device
 from .isolate import EvalWorker
 from .store import Store
 from .strategies.domain import declared_domain, outside
@@ -68,11 +68,12 @@ def resolve(doc: dict, claims=()) -> Claim:
 
 def check_drawn(claim: Claim, drawn: dict) -> None:
     """Raise BadCounterexample unless ``drawn`` is one of the claim's curated examples or lies in its declared
-    domain under some profile (the profiles differ in sizes and batch)."""
+    domain under some profile, on a CPU or a GPU (the profiles differ in sizes and batch)."""
     if any(drawn == ex for ex in claim.examples):
         return
     found = []
-    for profile in PROFILES.values():
+    cuda = torch.device("cuda")
+    for profile in [*PROFILES.values(), *(for_device(p, cuda) for p in PROFILES.values() if p.get("cuda"))]:
         try:
             domain = declared_domain(claim.strategy(profile))
         except Exception:                  # a strategy that cannot be built here (a missing extra)

@@ -32,7 +32,7 @@ from .isolate import EvalWorker
 from .theorems.context import EvalContext, SolveMemo
 from .observe import observing
 from .optimise import ChoiceSpace, Point, cma_strategy, describe, fitness
-from .profiles import Profile
+from .profiles import Profile, for_device
 from .strategies.domain import coverage, declared_domain
 
 
@@ -257,6 +257,7 @@ class ClaimSearch:
 
     def __init__(self, claim: Claim, profile: Profile, device, dtype, seed: int, budget: float | None,
                  recorder, database, progress, timeout: float | None, observe_dir, solves: SolveMemo | None = None):
+        profile = for_device(profile, torch.device(device))
         self.claim, self.profile, self.seed = claim, profile, seed
         self.ctx = EvalContext(torch.device(device), dtype, solves=SolveMemo() if solves is None else solves)
         self.recorder, self.database, self.progress = recorder, database, progress

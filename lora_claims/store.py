@@ -264,7 +264,8 @@ class Store:
         folder = self.path.parent / "counterexamples"
         folder.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha1(json.dumps(counterexample["drawn"], sort_keys=True).encode()).hexdigest()[:10]
-        path = folder / f"{counterexample['claim']}-{digest}.json"
+        # absolute, so the command works from any folder, not only the one the campaign ran in
+        path = Path(os.path.abspath(folder / f"{counterexample['claim']}-{digest}.json"))
         ce = dict(counterexample, file=str(path), command=f"lora-claims reproduce {shlex.quote(str(path))}")
         path.write_text(json.dumps(jsonable(ce), indent=2))
         return ce

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import os
 import shlex
 from collections import Counter
 from pathlib import Path
@@ -184,7 +185,7 @@ def build_report(store, claims, output) -> Path:
         history.setdefault(r["id"], []).append(
             {"run": r["run_id"], "verdict": r["verdict"], "worst_margin": r["worst_margin"],
              "examples": r["examples"], "seconds": r["seconds"]})
-    results_path = str(store.path)
+    results_path = os.path.abspath(store.path)      # the reproduce commands work from any folder
     # every loaded claim, then every claim the store has results for whose module is not loaded here
     # (shown from the metadata recorded with its outcome, marked as such: never silently dropped)
     metas = {c.id: dict(c.metadata(), loaded=True) for c in claims}

@@ -20,13 +20,30 @@ def log_uniform(lo_exp: float, hi_exp: float):
     return st.floats(lo_exp, hi_exp).map(lambda u: float(f"{10.0 ** u:.4g}"))
 
 
+def large_sizes(profile, large: bool) -> int:
+    """The largest m, n of a claim's large draws: the profile's landscape_max_dim where the claim runs
+    matrix-free at size (``large``) and the profile reaches past max_dim, else 0 (no large draws)."""
+    top = int(profile.get("landscape_max_dim", 0)) if large else 0
+    return top if top > int(profile.get("max_dim", 12)) else 0
+
+
+def large_n(top: int) -> int:
+    """N's upper end on a large draw: KN grows with the layer so r(r+1)/2 > KN stays a real constraint
+    (6 at the small sizes; 8 at m, n <= 64, 32 at 256)."""
+    return max(6, top // 8)
+
+
 def ntk_domain(profile, *, losses=("sq", "ce"), lam_exp=(-3.0, -1.0), zero_lam=False, dims_above_rmax=2,
-               perturb=(False, True), r_rule=None, batch=True, inits=False, r_span=None) -> dict:
+               perturb=(False, True), r_rule=None, batch=True, inits=False, r_span=None, large=False) -> dict:
     """The space ntk_draws promises (``r_span``: the declared range of the rank ``r_rule`` picks)."""
     max_dim = int(profile.get("max_dim", 12))
+    top = large_sizes(profile, large)
     lo = lambda d: r_max(d["N"] * d["K"]) + dims_above_rmax             # noqa: E731
-    dim = Span(lo, lambda d: max(lo(d), max_dim), text=f"[r_max(KN) + {dims_above_rmax}, {max_dim}]")
-    dom = {"loss": OneOf(tuple(losses)), "N": Span(1, 6),
+    hi = max(max_dim, top)
+    dim = Span(lo, lambda d: max(lo(d), hi), text=f"[r_max(KN) + {dims_above_rmax}, {hi}]")
+    n_hi = (lambda d: 6 if max(d["m"], d["n"]) <= max_dim else large_n(top)) if top else 6
+    dom = {"loss": OneOf(tuple(losses)),
+           "N": Span(1, n_hi, text=f"[1, 6] ([1, {large_n(top)}] where m or n > {max_dim})" if top else ""),
            "K": Span(lambda d: 2 if d["loss"] == "ce" else 1, 3, text="[1 (ce: 2), 3]"), "m": dim, "n": dim,
            "lam": Span(10.0 ** lam_exp[0], 10.0 ** lam_exp[1], log=True,
                        also=(0.0,) if zero_lam and "sq" in losses else ()),
@@ -36,10 +53,16 @@ def ntk_domain(profile, *, losses=("sq", "ce"), lam_exp=(-3.0, -1.0), zero_lam=F
     if r_rule is not None and r_span is not None:
         dom["r"] = r_span
     if batch:
-        dom["batch"] = OneOf((int(profile.get("batch", 1)),))
+        dom["batch"] = OneOf(tuple(sorted({int(profile.get("batch", 1)), *((1,) if top else ())})))
     if inits:
-        dom["inits"] = OneOf((int(profile.get("inits", 5)),))
+        dom["inits"] = OneOf(tuple(sorted({int(profile.get("inits", 5)), *((large_inits(profile),) if top else ())})))
     return dom
+
+
+def large_inits(profile) -> int:
+    """Starts per scale on a large draw: a third of the profile's (at least 2), one instance per example, so
+    m = n = 64 stays within dev's per-example limit on one core (BENCHMARKS.md, scaling)."""
+    return max(2, int(profile.get("inits", 5)) // 3)
 
 
 @declares(ntk_domain)
@@ -51,19 +74,28 @@ def ntk_draws(profile, **kw):
 
 @st.composite
 def ntk_family(draw, profile, *, losses=("sq", "ce"), lam_exp=(-3.0, -1.0), zero_lam=False,
-               dims_above_rmax=2, perturb=(False, True), r_rule=None, batch=True, inits=False):
+               dims_above_rmax=2, perturb=(False, True), r_rule=None, batch=True, inits=False, large=False):
     """One NTK instance family: N in [1,6], K in [1,3], m, n in [r_max(KN)+dims_above_rmax, max_dim].
 
     ``r_rule(KN, draw)`` picks the LoRA rank when the claim trains; ``perturb`` the choices for the
-    random symmetric perturbation P; ``zero_lam`` allows lam = 0 (squared loss only).
+    random symmetric perturbation P; ``zero_lam`` allows lam = 0 (squared loss only).  ``large``: half the
+    draws (where the profile has a landscape_max_dim above max_dim) are layers with m, n in (max_dim,
+    landscape_max_dim], N up to large_n, one instance and large_inits starts per scale.
     """
+    top = large_sizes(profile, large)
+    small_hi = int(profile.get("max_dim", 12))
+    big = bool(top) and draw(st.booleans())
     loss = draw(st.sampled_from(losses))
-    N = draw(st.integers(1, 6))
+    N = draw(st.integers(1, large_n(top) if big else 6))
     K = draw(st.integers(2 if loss == "ce" else 1, 3))
     lo = r_max(N * K) + dims_above_rmax
-    hi = max(lo, int(profile.get("max_dim", 12)))
-    m = draw(st.integers(lo, hi))
-    n = draw(st.integers(lo, hi))
+    hi = max(lo, small_hi)
+    if big:      # at least one side past max_dim
+        m = draw(st.integers(max(lo, small_hi + 1), max(lo, top)))
+        n = draw(st.integers(lo, max(lo, top)))
+    else:
+        m = draw(st.integers(lo, hi))
+        n = draw(st.integers(lo, hi))
     if zero_lam and loss == "sq" and draw(st.booleans()):
         lam = 0.0
     else:
@@ -76,9 +108,9 @@ def ntk_family(draw, profile, *, losses=("sq", "ce"), lam_exp=(-3.0, -1.0), zero
     if r_rule is not None:
         d["r"] = r_rule(N * K, draw)
     if batch:
-        d["batch"] = int(profile.get("batch", 1))
+        d["batch"] = 1 if big else int(profile.get("batch", 1))
     if inits:
-        d["inits"] = int(profile.get("inits", 5))
+        d["inits"] = large_inits(profile) if big else int(profile.get("inits", 5))
     return d
 
 

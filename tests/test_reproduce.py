@@ -11,10 +11,12 @@ campaign that meets one run as subprocesses from a directory outside the source 
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -243,3 +245,24 @@ def test_no_answer_waits_unseen_behind_a_slow_parent(loaded, monkeypatch):
     finally:
         w.close()
     assert w.proc is None
+
+
+def test_reproduce_commands_work_from_another_folder(user):
+    """The exported counterexample's command and the report's reproduce commands carry absolute paths, so they
+    run from a folder other than the campaign's (a relative --results was given)."""
+    f, tmp = user
+    res = cli_process("falsify", "usr.product", "usr.nc_product", "--claims", f, "--profile", "ci", "--in-process",
+                      "--json", "--results", "s.sqlite", cwd=tmp / "run")
+    assert res.returncode == 0, res.stderr
+    ce = {s["id"]: s for s in json.loads(res.stdout)["claims"]}["usr.nc_product"]["counterexample"]
+    assert Path(ce["file"]).is_absolute() and str(tmp / "run") in ce["command"]
+    elsewhere = tmp / "elsewhere"
+    elsewhere.mkdir()
+    cmd = shlex.split(ce["command"])[1:]                 # drop "lora-claims": run it as python -m lora_claims
+    again = cli_process(*cmd, cwd=elsewhere)
+    assert again.returncode == 0 and "reproduced" in again.stdout, again.stdout + again.stderr
+    rep = cli_process("report", "--claims", f, "--results", "s.sqlite", "-o", "r.html", cwd=tmp / "run")
+    assert rep.returncode == 0, rep.stderr
+    html = (tmp / "run" / "r.html").read_text()
+    assert ce["command"] in html                                      # the counterexample's
+    assert f"--results {tmp / 'run' / 's.sqlite'}" in html             # the held claim's closest example

@@ -121,7 +121,7 @@ def test_progress_display(tty):
     text = stream.getvalue()
     assert "toyrun.c" in text and "held" in text and "left" in text
     if tty:
-        assert "\r" in text and "claims" in text and "best margin" in text
+        assert "\r" in text and "claims" in text and "worst margin" in text and "best margin" not in text
     else:
         assert "\r" not in text and "\033" not in text and len(text.splitlines()) == 1
 

@@ -54,12 +54,19 @@ def _perturbation(drawn, lam, ctx):
                                   lam.numel(), ctx.device, ctx.dtype)
 
 
+def solver_tol(lam: float) -> float:
+    """Where the probe's solver stops: GRAD_TOL, or 3e-6 lam when lam is small.  A residual gradient g moves
+    sigma_max(M)/lam by about 3 g/lam (measured at lam = 1e-3: g = 1e-7 gave 3e-4 > CERT_TOL = 1e-4), so
+    this keeps the certificate's own error 10x under CERT_TOL; certification still asks ||grad|| <= GRAD_TOL."""
+    return min(GRAD_TOL, 3e-6 * lam) if lam > 0 else GRAD_TOL
+
+
 def _train(drawn, ctx):
     loss, lam = _instance(drawn, ctx)
     r = drawn.get("r") or r_no_spurious(drawn["N"] * drawn["K"])
     obj = LoRAObjective(loss, lam, r, _perturbation(drawn, lam, ctx))
     return obj, probe(obj, SCALES, drawn.get("inits", 5), seed=drawn["seed"] + 2, grad_tol=GRAD_TOL,
-                      tol=ctx.tolerance(GRAD_TOL))
+                      tol=ctx.tolerance(solver_tol(float(drawn["lam"]))))
 
 
 def trained(drawn, ctx):
@@ -383,7 +390,7 @@ theorem(
                 "ridge variant adds (eps/2)||delta||_F^2 with eps = 1e-2 lam.  The exact genericity condition "
                 "of the paper is unconfirmed; all three variants are tested.",
     provenance="paper-2nd",
-    strategy=lambda p: S.ntk_draws(p, losses=("sq",), inits=True, perturb=PERTURBATIONS),
+    strategy=lambda p: S.ntk_draws(p, losses=("sq",), inits=True, perturb=PERTURBATIONS, large=True),
     evaluate=eval_no_spurious)
 
 theorem(
@@ -491,7 +498,7 @@ theorem(
               "thresholding) within 1e-8 (1 + |H*|).",
     assumptions="lam > 0, no perturbation; r = smallest rank with r(r+1)/2 > KN.",
     provenance="derived",
-    strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True),
+    strategy=lambda p: S.ntk_draws(p, perturb=(False,), inits=True, large=True),
     evaluate=eval_value_agreement)
 
 
