@@ -180,15 +180,15 @@ SURVIVORS_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
      "keep = scale > tol * float(scale.max())",
      "keep = scale >= tol * float(scale.max())"):
         "contract: keep = scale > tol max -> >=: differs only at an exact tie, where the column's share of Y Y^T is exactly the tolerance either way",
-    ("theorems/numerics/fails_loudly.py", "endpoint_geometry",
+    ("theorems/numerics/fails_loudly.py", "geometry",
      "rank = (sv > RANK_TOL * sv[:, :1].clamp_min(1e-300)).sum(dim=1)",
      "rank = (sv > RANK_TOL * sv[:, :1].clamp_min( -1.0)).sum(dim=1)"):
         "sigma_1 >= 0: clamp_min(1e-300) -> clamp_min(-1.0) differs only at sigma_1 = 0, where 0 > 1e-306 and 0 > 0 are both false",
-    ("theorems/numerics/fails_loudly.py", "endpoint_geometry",
+    ("theorems/numerics/fails_loudly.py", "geometry",
      "sig_rstar = sv[rows, (rstar - 1).clamp_min(0)]",
      "sig_rstar = sv[rows, (rstar - 1).clamp_min( -1)]"):
-        "(rstar - 1).clamp_min(0) -> clamp_min(-1) differs only at rstar = 0, which the one caller excludes (kim2025.valid_instances keeps rstar >= 1)",
-    ("theorems/numerics/fails_loudly.py", "endpoint_geometry",
+        "(rstar - 1).clamp_min(0) -> clamp_min(-1) differs only at rstar = 0, which the callers exclude (kim2025.a1_complementary keeps rstar >= 1, per matrix and per block)",
+    ("theorems/numerics/fails_loudly.py", "geometry",
      "sig_r = sv[:, r - 1] if r <= sv.shape[1] else torch.zeros_like(sv[:, 0])",
      "sig_r = sv[:, r - 1] if r <= sv.shape[1] else torch.zeros_like(sv[:, 1])"):
         "zeros_like(sv[:, 0]) -> zeros_like(sv[:, 1]): the same (S,) zeros (zeros_like reads shape and dtype)",
@@ -200,11 +200,11 @@ SURVIVORS_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
      "bound = torch.where(den > 0, (geo.tail2 / den.clamp_min(1e-300)).sqrt(), torch.full_like(den, float(\"inf\")))",
      "bound = torch.where(den > 0, (geo.tail2 / den.clamp_min( -1.0)).sqrt(), torch.full_like(den, float(\"inf\")))"):
         "den.clamp_min(1e-300) -> clamp_min(-1.0) inside torch.where(den > 0, ...): den = fl(1 - q) > 0 is >= 2^-53 (Sterbenz), so neither clamp binds where the branch is kept",
-    ("theorems/numerics/fails_loudly.py", "endpoint_geometry",
+    ("theorems/numerics/fails_loudly.py", "geometry",
      "sig_r = sv[:, r - 1] if r <= sv.shape[1] else torch.zeros_like(sv[:, 0])",
      "sig_r = sv[:, r - 1] if r <= sv.shape[1] else torch.zeros_like(sv[:, -1])"):
         "zeros_like(sv[:, -1]): as occurrence 74",
-    ("theorems/numerics/fails_loudly.py", "endpoint_geometry",
+    ("theorems/numerics/fails_loudly.py", "geometry",
      "Us, _, Vsh = torch.linalg.svd(S, full_matrices=False)",
      "Us, _, Vsh = torch.linalg.svd(S, full_matrices=True)"):
         "svd(S, full_matrices=True): only the top singular pair (column 0) is used, the same either way up to a common sign, which D's quadratic form does not see",
