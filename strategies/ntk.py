@@ -79,8 +79,9 @@ def ntk_family(draw, profile, *, losses=("sq", "ce"), lam_exp=(-3.0, -1.0), zero
 
     ``r_rule(KN, draw)`` picks the LoRA rank when the claim trains; ``perturb`` the choices for the
     random symmetric perturbation P; ``zero_lam`` allows lam = 0 (squared loss only).  ``large``: half the
-    draws (where the profile has a landscape_max_dim above max_dim) are layers with m, n in (max_dim,
-    landscape_max_dim], N up to large_n, one instance and large_inits starts per scale.
+    draws (where the profile has a landscape_max_dim above max_dim) are layers with m in (max_dim,
+    landscape_max_dim] and n in [r_max(KN) + 2, landscape_max_dim], N up to large_n, one instance and
+    large_inits starts per scale.
     """
     top = large_sizes(profile, large)
     small_hi = int(profile.get("max_dim", 12))
