@@ -25,9 +25,9 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from .claim_index import ENTRY_POINT_GROUP
 from .theorems.claim import REGISTRY, Claim, ClaimLoadError, UnknownClaim
 
-ENTRY_POINT_GROUP = "lora_claims.claims"
 BUILTIN = "builtin"
 
 _loaded: set[str] = set()
@@ -87,6 +87,12 @@ def load(specs=()) -> list[Claim]:
         _import(*source_of(spec))
     REGISTRY.check_guards()
     return REGISTRY.all()
+
+
+def builtin_claims() -> list[Claim]:
+    """The suite's own claims (what ``claim_index`` ships), whatever else is loaded."""
+    _import(BUILTIN, "lora_claims.theorems.papers")
+    return [c for c in REGISTRY.all() if c.source in ("", BUILTIN)]
 
 
 def load_source(source: str) -> None:

@@ -149,9 +149,14 @@ def _interrupted(signum) -> int:
 # ---------------------------------------------------------------- list
 
 def cmd_list(args) -> int:
-    from . import catalog
-    from .theorems.claim import KINDS
-    rows = [c.metadata() for c in catalog.all_claims(args.claims)]
+    from . import claim_index
+    index = claim_index.indexed(args.claims)       # built-ins only: the shipped index, no torch import
+    if index is not None:
+        kinds, rows = tuple(index["kinds"]), index["claims"]
+    else:
+        from . import catalog
+        from .theorems.claim import KINDS as kinds
+        rows = [c.metadata() for c in catalog.all_claims(args.claims)]
     papers = sorted({r["id"].split(".")[0] for r in rows})
     for p in args.paper:
         if p not in papers:
@@ -159,8 +164,8 @@ def cmd_list(args) -> int:
             raise UsageError(f"--paper {p!r} is not a paper of the registry ({', '.join(papers)})"
                              + (f"; did you mean {close[0]}?" if close else ""))
     for k in args.kind:
-        if k not in KINDS:
-            raise UsageError(f"--kind {k!r} is not a kind (choose from {', '.join(KINDS)})")
+        if k not in kinds:
+            raise UsageError(f"--kind {k!r} is not a kind (choose from {', '.join(kinds)})")
     rows = [r for r in rows if (not args.paper or r["id"].split(".")[0] in args.paper)
             and (not args.kind or r["kind"] in args.kind)]
     if args.json:
@@ -173,7 +178,7 @@ def cmd_list(args) -> int:
     print(f"{'ID':<{w}}  {'KIND':<10} {'PROVENANCE':<13} THEOREM")
     for r in rows:
         print(f"{r['id']:<{w}}  {r['kind']:<10} {r['provenance']:<13} {r['theorem']}")
-    print(f"\n{len(rows)} claims: " + "; ".join(_counts(rows, KINDS)))
+    print(f"\n{len(rows)} claims: " + "; ".join(_counts(rows, kinds)))
     return EXIT_OK
 
 

@@ -17,6 +17,9 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from markupsafe import Markup, escape
+
+from ..theorems import spec_refs
 from ..theorems.claim import PROVENANCES, STATEMENT_KINDS
 
 from . import plots
@@ -38,9 +41,36 @@ def _when(ts) -> str:
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _trace_svgs(store, example_id, salt: str) -> list[str]:
+def _figure(svg: str | None, caption: str) -> dict | None:
+    """A figure of the report: an inline SVG with the caption shown under it."""
+    return None if svg is None else {"svg": svg, "caption": caption}
+
+
+def _trace_figures(store, example_id, salt: str, where: str) -> list[dict]:
+    """The plots an example's traces call for, each captioned by its spec (``where``: which example)."""
     specs = plots.trace_specs(store.traces(example_id))[:MAX_TRACE_PLOTS]
-    return [svg for i, spec in enumerate(specs) if (svg := plots.trace_plot(spec, f"{salt}-{i}"))]
+    figs = []
+    for i, spec in enumerate(specs):
+        caption = spec.get("caption") or f"{spec.get('title') or 'Trace'}, as recorded by the claim."
+        caption = caption[0].lower() + caption[1:] if caption[1:2].islower() else caption
+        if (fig := _figure(plots.trace_plot(spec, f"{salt}-{i}"), f"{where}: {caption}")) is not None:
+            figs.append(fig)
+    return figs
+
+
+def _margins_caption(meta: dict, res: dict, n: int) -> str:
+    what = (f"Margins of the {n} conclusive example{'s' if n != 1 else ''} of run {res['run_id']}, each the "
+            "relative slack of the claim's binding inequality (in [−1, 1]); dashed: margin 0, right of it the "
+            "statement held, left of it it was violated; orange: the closest approach. ")
+    if meta.get("kind") == "control":
+        return what + "A control is a deliberately wrong statement: the suite must find an example left of 0."
+    return what + "The claim asserts that every example lies at or right of 0."
+
+
+def _history_caption(meta: dict) -> str:
+    return ("Worst margin of this claim in each recorded run, coloured by that run's verdict; "
+            + ("a control must fall below 0 (falsified) in every run." if meta.get("kind") == "control"
+               else "the claim asserts it never falls below the dashed line at 0."))
 
 
 MAX_COVERAGE_PLOTS = 2
@@ -105,30 +135,67 @@ def _coverage(examples: list[dict], salt: str, declared: dict | None = None) -> 
         if not any(r["name"] == name for r in rows):
             rows.append({"name": name, "min": None, "max": None, "distinct": len(cov.get("reached") or []),
                          "n": cov.get("draws", 0), "declared": cov})
-    svgs = []
+    figs = []
     for r in [r for r in rows if "seed" not in r["name"]][:MAX_COVERAGE_PLOTS]:   # a seed's value means nothing
         if r["distinct"] >= 3:
             vals = keys[r["name"]]
             svg = plots.margin_vs_parameter([v for v, _ in vals], [m for _, m in vals], r["name"], f"{salt}-{r['name']}")
             if svg:
-                svgs.append(svg)
-    return rows, svgs
+                figs.append(_figure(svg, f"Margin of each conclusive example against the drawn {r['name']}: "
+                                         "where in the drawn space the claim comes closest to its bound "
+                                         "(dashed: margin 0)."))
+    return rows, figs
+
+
+def arxiv_links(paper: str) -> Markup:
+    """A paper reference with each 'arXiv NNNN.NNNNN' as a link to its abstract page (the rest escaped)."""
+    out, last = [], 0
+    for m in spec_refs.ARXIV.finditer(paper or ""):
+        out.append(escape(paper[last:m.start()]))
+        ident = m.group(1) + (m.group(2) or "")
+        out.append(Markup('<a href="https://arxiv.org/abs/{0}">arXiv {0}</a>').format(ident))
+        last = m.end()
+    out.append(escape((paper or "")[last:]))
+    return Markup("").join(out)
+
+
+def _specs(rows: list[dict]) -> list[dict]:
+    """The shipped specs the shown claims link to, split into their sections (for the report's appendix)."""
+    names = sorted({r["spec"]["spec"] for r in rows if r.get("spec")})
+    out = []
+    for name in names:
+        text = spec_refs.spec_text(name)
+        lines = text.splitlines()
+        title = lines[0].lstrip("# ").strip() if lines else name
+        sections, heading, body = [], "", []
+        for line in lines[1:] + ["## "]:
+            if line.startswith("## "):
+                if heading or any(b.strip() for b in body):
+                    sections.append({"heading": heading or "Preamble", "body": "\n".join(body).strip(),
+                                     "anchor": f"spec-{spec_refs.slug(name)}-{spec_refs.slug(heading or 'preamble')}"})
+                heading, body = line[3:].strip(), []
+            else:
+                body.append(line)
+        out.append({"name": name, "title": title, "anchor": f"spec-{spec_refs.slug(name)}", "sections": sections})
+    return out
 
 
 def _claim_row(store, meta: dict, res, history, results_path: str) -> dict:
     cid_ = meta["id"]
-    row = {"claim": meta, "result": res, "history": history, "margins_svg": None, "traces_svg": [],
-           "ce_traces_svg": [], "history_svg": plots.history_plot(history, f"{cid_}-history"),
+    row = {"claim": meta, "result": res, "history": history, "margins_fig": None, "trace_figs": [],
+           "spec": spec_refs.refs(cid_, meta.get("theorem", "")),
+           "ce_trace_figs": [],
+           "history_fig": _figure(plots.history_plot(history, f"{cid_}-history"), _history_caption(meta)),
            "statuses": {}, "closest_cmd": None, "closest_is_ce": False, "conditions": [], "quantities": [],
-           "coverage": [], "coverage_svg": [], "table": None}
+           "coverage": [], "coverage_figs": [], "table": None}
     if res is None:
         return row
     examples = [e for e in store.examples_of(cid_, res["run_id"]) if e.get("origin") != "reverify"]
     row["statuses"] = dict(Counter(e["status"] for e in examples))
     closest = res.get("closest") or {}
-    row["margins_svg"] = plots.margin_distribution(
-        [e["margin"] for e in examples if e["status"] in ("pass", "fail")], f"{cid_}-margins",
-        closest.get("margin"))
+    conclusive = [e["margin"] for e in examples if e["status"] in ("pass", "fail")]
+    row["margins_fig"] = _figure(plots.margin_distribution(conclusive, f"{cid_}-margins", closest.get("margin")),
+                                 _margins_caption(meta, res, len(conclusive)))
     cid = closest.get("example_id") or store.worst_example_id(cid_, res["run_id"])
     if cid is not None:
         row["closest_cmd"] = f"lora-claims reproduce {cid} --results {shlex.quote(results_path)}"
@@ -136,14 +203,14 @@ def _claim_row(store, meta: dict, res, history, results_path: str) -> dict:
     if ce:
         drawn = json.dumps(ce.get("drawn"), sort_keys=True)
         ce_id = next((e["id"] for e in reversed(examples) if e["drawn"] == drawn and e["status"] == "fail"), None)
-        row["ce_traces_svg"] = _trace_svgs(store, ce_id, f"{cid_}-ce")
+        row["ce_trace_figs"] = _trace_figures(store, ce_id, f"{cid_}-ce", "At the counterexample")
     row["closest_is_ce"] = bool(ce) and closest.get("drawn") == ce.get("drawn")
     focus = ce or closest
     row["conditions"], row["quantities"] = _conditions(focus), _quantities(focus)
     row["table"] = _table(focus)
-    row["coverage"], row["coverage_svg"] = _coverage(examples, f"{cid_}-coverage", res.get("coverage"))
+    row["coverage"], row["coverage_figs"] = _coverage(examples, f"{cid_}-coverage", res.get("coverage"))
     if cid != ce_id and not row["closest_is_ce"]:
-        row["traces_svg"] = _trace_svgs(store, cid, f"{cid_}-closest")
+        row["trace_figs"] = _trace_figures(store, cid, f"{cid_}-closest", "At the closest approach")
     return row
 
 
@@ -226,9 +293,10 @@ def build_report(store, claims, output) -> Path:
     env.filters["tojson_pretty"] = lambda x: json.dumps(x, indent=2, sort_keys=True, default=str)
     env.filters["tojson_compact"] = lambda x: json.dumps(x, sort_keys=True, default=str)
     env.filters["sortkey"] = lambda x: "" if x is None else x
+    env.filters["arxiv_links"] = arxiv_links
     html = env.get_template("report.html.j2").render(
         rows=rows, runs=runs, provenances=PROVENANCES, verdicts=dict(verdicts), unexpected=unexpected,
-        undecided=undecided, totals=totals,
+        undecided=undecided, totals=totals, specs=_specs(rows),
         papers=list(dict.fromkeys(r["claim"]["id"].split(".")[0] for r in rows)),
         generated=_when(datetime.datetime.now(datetime.timezone.utc).timestamp()), store=results_path)
     out = Path(output)

@@ -9,20 +9,68 @@ from __future__ import annotations
 import io
 import math
 import re
+import textwrap
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 VERDICT_COLOURS = {"held": "#2a7d2a", "falsified": "#b22222", "inconclusive": "#c77c00"}
 _RC = {"svg.fonttype": "none", "font.size": 8.5, "axes.titlesize": 9.5, "axes.grid": True,
        "grid.alpha": 0.3, "legend.fontsize": 7.5, "legend.frameon": False}
 MAX_POINTS = 2000          # longer series are thinned for the picture (every k-th point)
+MAX_GRID_TICKS = 8         # a log x axis over at most this many grid values is ticked at them
+STRIP_BELOW = 8            # fewer conclusive margins than this: a strip of points, not a histogram
+CHARS_PER_INCH = 13        # axis labels wrap to the axis they label (a long y-label is never cut off)
 
 
 def _figure(width=5.2, height=2.9) -> Figure:
     with matplotlib.rc_context(_RC):
         return Figure(figsize=(width, height), layout="constrained")
+
+
+def _labels(fig: Figure, ax, xlabel: str, ylabel: str) -> None:
+    """Axis labels wrapped to the figure's size, so none runs past the picture's edge."""
+    w, h = fig.get_size_inches()
+    ax.set_xlabel("\n".join(textwrap.wrap(xlabel or "", int(w * CHARS_PER_INCH))))
+    ax.set_ylabel("\n".join(textwrap.wrap(ylabel or "", int(min(h, 2.4) * CHARS_PER_INCH))))   # the axes, not the legend
+
+
+def _plain_ticks(ax) -> None:
+    """Tick labels as plain numbers on linear axes (no '1e6' offset or exponent text off the axis), and on log
+    axes spanning less than a decade (where the ticks are minor ones, else written '1.4 x 10^-3')."""
+    fmt = FuncFormatter(lambda v, _: f"{v:.4g}")
+    for axis, scale, (lo, hi) in ((ax.xaxis, ax.get_xscale(), ax.get_xlim()), (ax.yaxis, ax.get_yscale(), ax.get_ylim())):
+        if scale == "linear":
+            axis.set_major_formatter(fmt)
+        elif scale == "log" and lo > 0 and hi / lo < 10:
+            axis.set_major_formatter(fmt)
+            axis.set_minor_formatter(fmt)
+
+
+LEGEND_CHARS_PER_INCH, LEGEND_HANDLE = 16, 0.5      # legend text at 7.5 pt; a handle and its gaps, in inches
+
+
+def _legend_cols(labels: list[str], width: float) -> int:
+    """Columns of a legend below the axes: as many as fit the figure's ``width`` (inches), at most three."""
+    column = LEGEND_HANDLE + max((len(t) for t in labels), default=0) / LEGEND_CHARS_PER_INCH
+    return max(1, min(3, len(labels), int(width // column)))
+
+
+def _legend(fig: Figure, ax) -> None:
+    """The legend below the axes, outside the data (nothing drawn over bars or curves)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    with matplotlib.rc_context(_RC):
+        fig.legend(handles, labels, loc="outside lower center", ncols=_legend_cols(labels, fig.get_size_inches()[0]))
+
+
+def _height(base: float, labels: list[str], width: float) -> float:
+    """A figure's height grown by the rows its legend needs below the axes (the axes keep ``base``'s room)."""
+    rows = math.ceil(len(labels) / _legend_cols(labels, width)) if labels else 0
+    return base + 0.16 * rows
 
 
 def _svg(fig: Figure, salt: str) -> str:
@@ -50,31 +98,45 @@ def _wide(values: np.ndarray) -> float | None:
 
 
 def margin_distribution(margins: list[float], salt: str, closest: float | None = None) -> str | None:
-    """Histogram of the conclusive margins with the zero line (left of it: violated)."""
+    """The conclusive margins with the zero line (left of it: violated): a histogram with integer counts, or,
+    for fewer than ``STRIP_BELOW`` examples, a strip with one point per example."""
     m = np.asarray([x for x in margins if x is not None and math.isfinite(x)], dtype=float)
     if m.size == 0:
         return None
-    fig = _figure(height=2.4)
+    strip = m.size < STRIP_BELOW
+    fig = _figure(height=1.9 if strip else 2.6)
     ax = fig.add_subplot()
     lt = _wide(m)
-    if lt is None:
-        lo, hi = float(min(m.min(), 0.0)), float(max(m.max(), 0.0))
-        pad = 0.05 * (hi - lo or 1.0)
-        bins = np.linspace(lo - pad, hi + pad, 31)
-    else:
-        hi = float(np.abs(m).max()) * 1.01
-        pos = np.geomspace(lt, hi, 16)
-        bins = np.concatenate([-pos[::-1], [0.0], pos]) if (m < 0).any() else np.concatenate([[0.0], pos])
+    if lt is not None:
         ax.set_xscale("symlog", linthresh=lt)
-    ax.hist(m[m >= 0], bins=bins, color="#4a7fb5", label=f"holds ({int((m >= 0).sum())})")
-    if (m < 0).any():
-        ax.hist(m[m < 0], bins=bins, color="#b22222", label=f"violated ({int((m < 0).sum())})")
+    held, violated = m[m >= 0], m[m < 0]
+    if strip:
+        for vals, colour, name in ((held, "#4a7fb5", "holds"), (violated, "#b22222", "violated")):
+            if vals.size:
+                ax.plot(vals, np.zeros_like(vals), "o", ms=6, alpha=0.8, color=colour, label=f"{name} ({vals.size})")
+        ax.set_yticks([])
+        ax.grid(False, axis="y")
+        ylabel = ""
+    else:
+        if lt is None:
+            lo, hi = float(min(m.min(), 0.0)), float(max(m.max(), 0.0))
+            pad = 0.05 * (hi - lo or 1.0)
+            bins = np.linspace(lo - pad, hi + pad, 31)
+        else:
+            hi = float(np.abs(m).max()) * 1.01
+            pos = np.geomspace(lt, hi, 16)
+            bins = np.concatenate([-pos[::-1], [0.0], pos]) if violated.size else np.concatenate([[0.0], pos])
+        ax.hist(held, bins=bins, color="#4a7fb5", label=f"holds ({held.size})")
+        if violated.size:
+            ax.hist(violated, bins=bins, color="#b22222", label=f"violated ({violated.size})")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ylabel = "examples"
     ax.axvline(0.0, color="black", lw=1.2, ls="--", label="margin 0")
     if closest is not None and math.isfinite(closest):
         ax.axvline(closest, color="#c77c00", lw=1.0, label=f"closest approach {closest:.3g}")
-    ax.set_xlabel("margin (≥ 0: the statement held; < 0: violated)")
-    ax.set_ylabel("examples")
-    ax.legend(loc="best")
+    _labels(fig, ax, "margin (≥ 0: the statement held; < 0: violated)", ylabel)
+    _plain_ticks(ax)
+    _legend(fig, ax)
     return _svg(fig, salt)
 
 
@@ -85,29 +147,45 @@ def _values(v) -> np.ndarray:
 def trace_plot(spec: dict, salt: str) -> str | None:
     """Draw one plot spec of ``theorems.traces.plot``; None when it has nothing drawable."""
     series = [s for s in spec.get("series") or [] if s.get("x") and s.get("y")]
+    bands = [b for b in spec.get("bands") or [] if b.get("x") and b.get("lo") and b.get("hi")]
     if not series:
         return None
-    fig = _figure()
+    labels = [str(i["label"]) for i in bands + series if i.get("label")] + (
+        [spec.get("hline_label") or "reference"] if spec.get("hline") is not None else [])
+    fig = _figure(height=_height(2.9, labels, 5.2))
     ax = fig.add_subplot()
+    palette = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours: dict = {}
+
+    def colour(item):                  # one colour per group (an instance, an activation); else one per item
+        key = item.get("group") or id(item)
+        return colours.setdefault(key, palette[len(colours) % len(palette)])
+
+    for b in bands:
+        ax.fill_between(_values(b["x"]), _values(b["lo"]), _values(b["hi"]), alpha=0.18, lw=0, color=colour(b),
+                        label=b.get("label") or None)          # an empty label: no legend entry
     for s in series:
         x, y = _values(s["x"]), _values(s["y"])
         step = max(1, len(x) // MAX_POINTS)
         x, y = x[::step], y[::step]
-        if s.get("style") == "points":
-            ax.plot(x, y, "o", ms=3.5, label=s.get("label"))
-        else:
-            ax.plot(x, y, "-", lw=1.4, label=s.get("label"))
+        fmt, kw = {"points": ("o", {"ms": 3.5}), "dashed": ("--", {"lw": 1.1})}.get(s.get("style"), ("-", {"lw": 1.4}))
+        ax.plot(x, y, fmt, color=colour(s), label=s.get("label") or None, **kw)
     if spec.get("hline") is not None:
-        ax.axhline(float(spec["hline"]), color="black", ls="--", lw=1.0, label="reference")
+        ax.axhline(float(spec["hline"]), color="black", ls="--", lw=1.0, label=spec.get("hline_label") or "reference")
     if spec.get("xlog"):
         ax.set_xscale("log")
     if spec.get("ylog"):
         ax.set_yscale("log")
     ax.set_title(spec.get("title") or "")
-    ax.set_xlabel(spec.get("xlabel") or "")
-    ax.set_ylabel(spec.get("ylabel") or "")
-    if len(series) > 1 or spec.get("hline") is not None or any(s.get("label") for s in series):
-        ax.legend(loc="best")
+    _labels(fig, ax, spec.get("xlabel") or "", spec.get("ylabel") or "")
+    _plain_ticks(ax)
+    xs = sorted({v for s in series for v in _values(s["x"]) if math.isfinite(v) and v > 0})
+    if spec.get("xlog") and 2 <= len(xs) <= MAX_GRID_TICKS and xs[-1] / xs[0] < 1e3:
+        # a short grid on a log axis (d in {32, ..., 256}, k in {2, ..., 16}): tick exactly the grid, in plain numbers
+        ax.set_xticks(xs, [f"{v:g}" for v in xs])
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    if labels:
+        _legend(fig, ax)
     return _svg(fig, salt)
 
 
@@ -149,7 +227,7 @@ def history_plot(history: list[dict], salt: str) -> str | None:
     pts = [h for h in history if h.get("worst_margin") is not None]
     if len(history) < 2 or not pts:
         return None
-    fig = _figure(height=2.2)
+    fig = _figure(height=2.4)
     ax = fig.add_subplot()
     x = [h["run"] for h in pts]
     y = np.asarray([h["worst_margin"] for h in pts], dtype=float)
@@ -161,11 +239,11 @@ def history_plot(history: list[dict], salt: str) -> str | None:
     lt = _wide(y)
     if lt is not None:
         ax.set_yscale("symlog", linthresh=lt)
-    ax.axhline(0.0, color="black", ls="--", lw=1.0)
-    ax.set_xlabel("run")
-    ax.set_ylabel("worst margin")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(loc="best")
+    ax.axhline(0.0, color="black", ls="--", lw=1.0, label="margin 0")
+    _labels(fig, ax, "run", "worst margin")
+    _plain_ticks(ax)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _legend(fig, ax)
     return _svg(fig, salt)
 
 
@@ -176,7 +254,7 @@ def margin_vs_parameter(values: list[float], margins: list[float], name: str, sa
     if len(pts) < 2 or len({p[0] for p in pts}) < 2:
         return None
     x, y = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
-    fig = _figure(width=3.6, height=2.4)
+    fig = _figure(width=3.8, height=2.7)
     ax = fig.add_subplot()
     ax.scatter(x[y >= 0], y[y >= 0], s=10, color="#4a7fb5", label="holds")
     if (y < 0).any():
@@ -186,8 +264,8 @@ def margin_vs_parameter(values: list[float], margins: list[float], name: str, sa
         ax.set_yscale("symlog", linthresh=lt)
     if x.min() > 0 and x.max() / x.min() > 1e3:
         ax.set_xscale("log")
-    ax.axhline(0.0, color="black", lw=1.0, ls="--")
-    ax.set_xlabel(f"drawn {name}")
-    ax.set_ylabel("margin")
-    ax.legend(loc="best")
+    ax.axhline(0.0, color="black", lw=1.0, ls="--", label="margin 0")
+    _labels(fig, ax, f"drawn {name}", "margin")
+    _plain_ticks(ax)
+    _legend(fig, ax)
     return _svg(fig, salt)

@@ -2,6 +2,7 @@
 needs only the profiles and the store's default path; each command imports what it uses."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -44,3 +45,48 @@ def test_the_public_api_still_imports_by_name():
     bad = subprocess.run([sys.executable, "-c", "import lora_claims; lora_claims.nonexistent"], capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode != 0 and "has no attribute 'nonexistent'" in bad.stderr
+
+
+NO_PLUGINS = """
+import sys
+from lora_claims import claim_index
+claim_index.entry_points = lambda group: []          # as on an install with no plugin
+from lora_claims import cli
+code = cli.main({argv!r})
+print("HEAVY", sorted(m for m in ("torch", "hypothesis", "lora_claims.theorems.jang2024") if m in sys.modules))
+print("EXIT", code)
+"""
+
+
+@pytest.mark.parametrize("argv", [["list"], ["list", "--paper", "kim2025", "--kind", "control"], ["list", "--json"]])
+def test_list_of_the_builtins_reads_the_shipped_index_without_torch(argv):
+    out = subprocess.run([sys.executable, "-c", NO_PLUGINS.format(argv=argv)], capture_output=True, text=True,
+                         timeout=120)
+    lines = out.stdout.strip().splitlines()
+    assert lines[-2:] == ["HEAVY []", "EXIT 0"], out.stdout[-2000:] + out.stderr
+    if argv == ["list"]:
+        assert "claims: dayi2024" in out.stdout and "kim2025.k1_special" in out.stdout
+
+
+def test_the_shipped_index_is_the_registry():
+    """A claim added, removed or edited without `python -m lora_claims.reindex` fails here."""
+    from lora_claims import claim_index, reindex
+    assert claim_index.read() == json.loads(json.dumps(reindex.build())), \
+        "lora_claims/claim_index.json is stale: run `python -m lora_claims.reindex`"
+
+
+def test_list_with_a_claims_file_loads_the_registry(tmp_path):
+    """With anything beyond the built-ins (here a --claims file), list shows it: the index is not used."""
+    f = tmp_path / "mine.py"
+    f.write_text("from lora_claims import theorem, control, Evidence, at_most\n"
+                 "from hypothesis import strategies as st\n"
+                 "theorem('mine.t', paper='me', theorem='T1', statement='s', assumptions='a', provenance='derived',\n"
+                 "        strategy=lambda p: st.fixed_dictionaries({'x': st.floats(0, 1)}),\n"
+                 "        evaluate=lambda d, ctx: Evidence.from_margins({'x <= 1': at_most(d['x'], 1.0)}))\n"
+                 "control('mine.c', guards='mine.t', paper='me', theorem='T1', statement='MUTANT', assumptions='a',\n"
+                 "        provenance='derived', strategy=lambda p: st.fixed_dictionaries({'x': st.floats(0, 1)}),\n"
+                 "        evaluate=lambda d, ctx: Evidence.from_margins({'x <= -1': at_most(d['x'], -1.0)}))\n")
+    out = subprocess.run([sys.executable, "-c", NO_PLUGINS.format(argv=["list", "--claims", str(f), "--paper", "mine"])],
+                         capture_output=True, text=True, timeout=300)
+    assert "mine.t" in out.stdout and "mine.c" in out.stdout and out.stdout.strip().endswith("EXIT 0"), \
+        out.stdout[-2000:] + out.stderr

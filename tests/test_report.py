@@ -177,6 +177,20 @@ def test_report_of_a_real_run_draws_claim_traces(tmp_path):
     text = " ".join(_Doc(html).svg_text)
     for spec in specs:
         assert spec["title"] in text
+    # the paper as an arXiv link, the claim linked to its spec item, that item's section in the appendix
+    assert '<a href="https://arxiv.org/abs/2502.09376">arXiv 2502.09376</a>' in html
+    anchor = re.search(r'<a href="#(spec-kim2025[^"]+)">kim2025_fails_loudly.md § ([^<]+)</a>, item <b>K6</b>', html)
+    assert anchor and f'<h3 id="{anchor.group(1)}">' in html, "k6 is not linked to the spec's K6 item"
+    assert "At the closest approach: the LoRA objective along plain gradient descent" in html
+
+
+def test_every_figure_has_a_caption(report):
+    figures = re.findall(r"<figure>(.*?)</figure>", report, flags=re.S)
+    assert len(figures) >= 8
+    for f in figures:
+        cap = re.search(r"<figcaption>(.*?)</figcaption>", f, flags=re.S)
+        assert cap and len(cap.group(1).strip()) > 30, f[-300:]
+    assert "A control is a deliberately wrong statement: the suite must find an example left of 0." in report
 
 
 def test_a_skipped_control_is_not_counted_as_missed(tmp_path):

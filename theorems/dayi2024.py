@@ -28,7 +28,7 @@ from .numerics.hermite import NONLINEAR, activation
 from .numerics.online_sgd import Problem, SGDConfig, run_sgd, step
 from .numerics.teacher_student import (ODE_RTOL, Setting, base_variance, drift, drift_lower_bound,
                                        linearised_residual, loss_of_u, ode_time, population_loss, predicted_T_over_d)
-from .traces import plot, plots, series
+from .traces import band, plot, plots, series
 
 PAPER = "Dayi & Chen 2024 (COLT 2025 'Low-rank fine-tuning lies between lazy training and feature learning'), arXiv 2411.15385"
 RECON = ("The theorem texts were not available (abstract, TL;DR, a review excerpt and citing papers only); the model "
@@ -239,7 +239,10 @@ def eval_monotone(drawn, ctx: EvalContext, reflect: bool = True):
                                   at_least(float(D.min()), -1e-12 * max(float(D.abs().max()), 1e-300))},
                                  {"m0": m0, "m_end": float(m[-1]), "min_dm": float(dm.min()), "min_D": float(D.min()),
                                   "xi_max_c": s.xi * max(abs(v) for v in s.c)},
-                                 traces=plots(plot("population flow m(tau)", "tau", "m", [series("m", tt, m)])),
+                                 traces=plots(plot("population flow m(tau)", "tau", "m", [series("m", tt, m)],
+                                                   caption="The overlap m with the teacher direction along the population "
+                                                           "ODE; the lemma asserts m never decreases (the drift D is "
+                                                           ">= 0 on the path).")),
                                  events=_ev(drawn))
 
 
@@ -323,19 +326,54 @@ def _slope_ci_conditions(fit, band, alpha: float, label: str = "", level_note: s
             f"{label}slope CI{level_note} upper end <= {band[1]}": at_most(hi, band[1])}
 
 
-def _loglog_plot(title, ds, fits: dict):
-    curves = []
+def _loglog_plot(title, xs, fits: dict, window=SLOPE, xname: str = "d", alphas: dict | None = None,
+                 asserts: str = ""):
+    """Median T_eps per x with each fit's line and its bootstrap CI of the slope (a shaded fan through the fit's
+    weighted centre, where the bootstrap lines pivot), and the claim's slope window (dashed, through the first
+    fit's centre; ``window`` (lo, hi), either end None when the claim bounds one side).  ``alphas``: a fit's
+    CI level when it is not ``CI_LEVEL`` (a Holm level)."""
+    lx = np.log(np.asarray(xs, dtype=float))
+    curves, bands, centre, levels = [], [], None, []
     for name, fit in fits.items():
         if not math.isfinite(fit.slope):
             continue
-        curves.append(series(f"median T ({name})", ds, fit.medians, style="points"))
-        curves.append(series(f"fit s={fit.slope:.2f} ({name})", ds, [math.exp(fit.intercept) * d ** fit.slope for d in ds]))
-    return plot(title, "d", "T_eps (steps)", curves, xlog=True, ylog=True)
+        alpha = (alphas or {}).get(name, 1 - CI_LEVEL)
+        lo, hi = fit.ci(alpha)
+        w = np.asarray(fit.weights, dtype=float)
+        cx = float((w * lx).sum() / w.sum())
+        cy = fit.intercept + fit.slope * cx
+        line = lambda s, cx=cx, cy=cy: np.exp(cy + s * (lx - cx))                  # noqa: E731
+        # one legend entry per fit (its band and points share its colour and are described by it)
+        bands.append(band("", xs, np.minimum(line(lo), line(hi)), np.maximum(line(lo), line(hi)), group=name))
+        curves.append(series("" if centre else "median T_eps over seeds (points)", xs, fit.medians,
+                             style="points", group=name))
+        curves.append(series(f"{name}: slope {fit.slope:.2f}, {100 * (1 - alpha):.3g}% CI [{lo:.2f}, {hi:.2f}]", xs,
+                             line(fit.slope), group=name))
+        centre = centre or (line, name)
+        levels.append(alpha)
+    if centre is not None:
+        ends = [v for v in window if v is not None]
+        for i, s in enumerate(ends):
+            label = (f"claim's window: slope{'s' if len(ends) > 1 else ''} {' and '.join(f'{v:g}' for v in ends)}"
+                     + (f" (through the {centre[1]} fit)" if len(fits) > 1 else "")) if i == 0 else ""
+            curves.append(series(label, xs, centre[0](s), style="dashed", group="window"))
+    bounds = " and ".join(f"{'at least' if i == 0 else 'at most'} {v:g}" for i, v in enumerate(window)
+                          if v is not None)
+    level = (f"{100 * CI_LEVEL:g}%" if all(abs(a - (1 - CI_LEVEL)) < 1e-12 for a in levels)
+             else "Holm-corrected")
+    where = ("between the dashed slopes" if None not in window else
+             "below the dashed slope (an upper bound)" if window[0] is None else "above the dashed slope (a lower bound)")
+    asserts = asserts or f"The claim holds when every band lies {where}."
+    caption = (f"Median T_eps (steps to reach the error eps) over seeds against {xname} on log-log axes, the "
+               f"weighted least-squares fit and the {level} bootstrap confidence band of its slope (shaded); "
+               f"dashed: the claim's window, slopes {bounds}.  {asserts}")
+    return plot(title, xname, "T_eps (steps)", curves, xlog=True, ylog=True, bands=bands, caption=caption)
 
 
 # C3's slope window split by provenance (spec addendum): T1 is an upper bound (paper), the lower side of the
 # window is the suite's own (reconstructed).  Censoring and an unmeasurable slope belong to both sides.
 SIDES = {"upper": ("upper end", f"<= {RATIO[1]}"), "lower": ("lower end", f">= {RATIO[0]}")}
+WINDOW = {None: SLOPE, "upper": (None, SLOPE[1]), "lower": (SLOPE[0], None)}      # the slopes a side asserts
 
 
 def one_side(margins: dict, side: str | None) -> dict:
@@ -355,7 +393,8 @@ def eval_c3_linear(drawn, ctx: EvalContext, side=None, **kw):
     margins, meas, fit = scaling(drawn, ctx, ds, lambda d: DS.sgd_config(drawn, d, **kw), "c3" + repr(kw))
     meas["s_lower_gt_1.5"] = bool(math.isfinite(fit.lo) and fit.lo > 1.5)
     return Evidence.from_margins(one_side(margins, side), meas,
-                                 traces=plots(_loglog_plot("T_eps vs d", ds, {drawn["act"]: fit})), events=_ev(drawn))
+                                 traces=plots(_loglog_plot("T_eps vs d", ds, {drawn["act"]: fit}, window=WINDOW[side])),
+                                 events=_ev(drawn))
 
 
 SEPARATION = 2.0          # T4's "significantly more iterations", as a factor on the median (the suite's choice)
@@ -420,12 +459,15 @@ def eval_c2_ode(drawn, ctx: EvalContext, mutant=None, d=None, ode_mutant=None):
         errs[eta0] = e
         if eta0 == 0.05:
             tt = res.t / d
-            traj = [series(f"run {i}", tt, res.m[:, i]) for i in range(min(4, res.m.shape[1]))]
+            traj = [series(f"SGD seed {res.seeds[i]}", tt, res.m[:, i]) for i in range(min(4, res.m.shape[1]))]
     meas["rel_err"] = errs
     e_small, e_big = sum(errs[0.05]), sum(errs[0.1])
     if math.isfinite(e_small) and math.isfinite(e_big):
         margins["error shrinks with eta0 (err(0.05) <= err(0.1))"] = at_most(e_small, e_big)
-    return Evidence.from_margins(margins, meas, traces=plots(plot("m(t) at eta0 = 0.05", "t / d", "m", traj)),
+    return Evidence.from_margins(margins, meas, traces=plots(plot(
+        "m(t) at eta0 = 0.05", "t / d", "m", traj,
+        caption="The overlap m with the teacher direction along online SGD (one curve per seed) against steps / d; "
+                "the claim asserts the SGD hitting times T/d agree with the ODE's within 10% at eta0 = 0.05.")),
                                  events=_ev(drawn))
 
 
@@ -441,7 +483,7 @@ def _holm_family(drawn, ctx: EvalContext, variants: dict, ds, tag: str):
     finite = [n for n in names if math.isfinite(fits[n].slope)]
     levels = dict(zip(finite, SS.holm_levels([pvals[n] for n in finite], HOLM_ALPHA))) if finite else {}
     adj = dict(zip(finite, SS.holm([pvals[n] for n in finite], HOLM_ALPHA)[0])) if finite else {}
-    margins, meas = {}, {"holm_adjusted_p": adj}
+    margins, meas = {}, {"holm_adjusted_p": adj, "holm_levels": levels}
     for n in names:
         m, ms, fit = parts[n]
         m = {k: v for k, v in m.items() if "slope CI" not in k}
@@ -468,7 +510,8 @@ def eval_c5_hermite(drawn, ctx: EvalContext, wrong_eta=()):
     med = np.array([fits[a].medians for a in variants if math.isfinite(fits[a].slope)])
     if len(med):
         meas["max_over_min_T_per_d"] = (med.max(0) / med.min(0)).tolist()
-    return Evidence.from_margins(margins, meas, traces=plots(_loglog_plot("T_eps vs d per activation", ds, fits)),
+    return Evidence.from_margins(margins, meas, traces=plots(_loglog_plot("T_eps vs d per activation", ds, fits,
+                                                                           alphas=meas["holm_levels"])),
                                  events=_ev(drawn))
 
 
@@ -480,7 +523,8 @@ def eval_c6_xi(drawn, ctx: EvalContext, wrong_eta=()):
     drawn = dict(drawn, eta0=min(drawn["eta0"], 0.05))
     variants = _wrong_eta({f"xi={x}": {"xi": x} for x in xis}, [f"xi={x}" for x in wrong_eta])
     margins, meas, fits = _holm_family(drawn, ctx, variants, ds, "c6")
-    return Evidence.from_margins(margins, meas, traces=plots(_loglog_plot("T_eps vs d per xi", ds, fits)),
+    return Evidence.from_margins(margins, meas, traces=plots(_loglog_plot("T_eps vs d per xi", ds, fits,
+                                                                           alphas=meas["holm_levels"])),
                                  events=_ev(drawn))
 
 
@@ -502,7 +546,9 @@ def eval_c4_k(drawn, ctx: EvalContext, q_max: float = 4.0):
         aic = SS.aic_power_vs_exp(ks, fit.medians, fit.weights)
         meas.update(aic)
         margins[f"q upper CI <= {q_max}"] = at_most(fit.hi, q_max)
-    return Evidence.from_margins(margins, meas, traces=plots(_loglog_plot("T_eps vs k", ks, {"k": fit})),
+    return Evidence.from_margins(margins, meas, traces=plots(_loglog_plot(
+        "T_eps vs k", ks, {"fit": fit}, window=(None, q_max), xname="k",
+        asserts=f"The claim holds when the band's upper slope stays below {q_max:g} (polynomial in k).")),
                                  events=_ev(drawn))
 
 
@@ -528,8 +574,12 @@ def eval_c8_kernel(drawn, ctx: EvalContext, sgd_mutant=None):
                                  {"xi": xis, "kernel_residual": res, "sgd_L_over_var": ratio, "t_max": tm,
                                   "sgd_mutant": sgd_mutant},
                                  traces=plots(plot("linearised residual vs xi", "xi", "residual / Var",
-                                                   [series("kernel", xis, res, style="points")], xlog=True, ylog=True,
-                                                   hline=0.05)),
+                                                   [series("best linearised predictor", xis, res, style="points")],
+                                                   xlog=True, ylog=True, hline=0.05, hline_label="0.05 (the claim's floor at xi = 1)",
+                                                   caption="The residual fraction of the best kernel (linearised) "
+                                                           "predictor against the teacher's scale xi; the claim asserts "
+                                                           "it is at least 0.05 at xi = 1 and falls toward 0 as xi "
+                                                           "shrinks (at most 0.02 at xi = 1/8).")),
                                  events=_ev(drawn))
 
 

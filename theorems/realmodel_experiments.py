@@ -90,7 +90,10 @@ def eval_table1(drawn, ctx):
             "rank_drop": falls, "largest_rise": rises, "largest_rank_at_lam_frac_ge_0.01": above4,
             "feature_rank": gmat_rank}
     traces = plots(plot("Rank of the global minimum of L_lam (Kim et al. Table 1)", "lam / ||grad L(0)||_2",
-                        "rank", curves, xlog=True, hline=USUAL_LORA_RANKS[0]))
+                        "rank", curves, xlog=True, hline=USUAL_LORA_RANKS[0],
+                        hline_label=f"rank {USUAL_LORA_RANKS[0]} (the smallest usual LoRA rank)",
+                        caption="The rank of the convex optimum of L + lam ||X||_* on each layer against lam; Kim et "
+                                "al.'s Table 1 reports it falls with lam and sits below 4 for lam >= 0.01 ||grad L(0)||."))
     return Evidence.from_margins({"rank falls as lam grows": at_least(min(falls), 1),
                                   "rank never rises as lam grows": at_most(max(rises), 0, scale=1.0),
                                   "rank < 4 for lam >= 0.01 ||grad L(0)||": at_most(max(above4), 3, scale=1.0)},
@@ -194,7 +197,10 @@ def eval_jang_rank(drawn, ctx):
                       "caption": "Rank of the convex optimum (lam = 0.01 ||grad L(0)||) against Theorem 3.1's bound"}}
     binding = min(worst, key=lambda c: c.margin)
     return Evidence.from_margins({"rank <= r_max(KN)": binding}, meas,
-                                 traces=plots(plot("Rank of the convex optimum vs r_max(KN)", "N", "rank", curves)))
+                                 traces=plots(plot(
+                                     "Rank of the convex optimum vs r_max(KN)", "N", "rank", curves,
+                                     caption="The rank of the convex optimum on each layer against the number of "
+                                             "samples N; Theorem 3.1 bounds it by r_max(KN) (the line).")))
 
 
 experiment(

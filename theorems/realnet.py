@@ -126,7 +126,10 @@ def linearisation_plot(drawn, ctx) -> dict:
     errs = linearisation_error(drawn, delta, LIN_TS)
     return plots(plot("Real network vs its NTK model along t delta*", "t (update = t delta*)",
                       "relative linearisation error", [series("network", LIN_TS, errs, style="points")],
-                      xlog=True, ylog=True))
+                      xlog=True, ylog=True,
+                      caption="How far the real network's output moves from its NTK (linearised) model along the "
+                              "update t delta* towards the convex optimum: slope 1 on these log axes is the "
+                              "second-order error the NTK reading expects."))
 
 
 def assumptions(drawn, ctx) -> dict:
