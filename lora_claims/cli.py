@@ -385,7 +385,7 @@ def _falsify_on_ray(args, profile, selected, budget) -> int:
             campaign_id = uuid.uuid4().hex[:12]
             jobs = [{"claim": c.id, "specs": catalog.specs_of_loaded(), "profile": profile, "seed": args.seed,
                      "device": "cuda" if gpu else "cpu", "root": D.shard_root(), "campaign": campaign_id,
-                     "example_db": args.example_db} for c in selected]
+                     "example_db": args.example_db, "argv": sys.argv} for c in selected]
             prog = Progress(len(selected), budget, width=max(len(c.id) for c in selected))
             try:
                 summaries, failed = D.campaign(ray, jobs, store, observed_dir(args.results), budget=budget,

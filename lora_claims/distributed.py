@@ -127,7 +127,7 @@ def run_task(job: dict) -> dict:
     make_deterministic(device)
     (claim,) = catalog.select([claim_id], job["specs"])
     store = Store(folder / "shard.sqlite")
-    run_id = store.start_run(profile.name, str(device), job["seed"], versions())
+    run_id = store.start_run(profile.name, str(device), job["seed"], versions(), argv=job.get("argv"))
     database = None
     if profile.database or job["example_db"]:
         database = example_database(Path(job["root"]) / "store", job["example_db"])

@@ -219,13 +219,14 @@ class Store:
             raise StoreError(f"results store {self.path} is unreadable or corrupt: {exc}") from None
 
     # ------------------------------------------------------------------ writing
-    def start_run(self, profile: str, device: str, seed: int, versions: dict) -> int:
+    def start_run(self, profile: str, device: str, seed: int, versions: dict, argv: list[str] | None = None) -> int:
+        """A new 'running' run; ``argv``: the command line that made it (default: this process's)."""
         self.mark_interrupted()
         cur = self.db.execute(
             "INSERT INTO runs (started, status, profile, device, seed, argv, versions, host, pid) "
             "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
-            (time.time(), profile, device, seed, json.dumps(sys.argv), json.dumps(versions), _host(),
-             os.getpid()))
+            (time.time(), profile, device, seed, json.dumps(sys.argv if argv is None else argv), json.dumps(versions),
+             _host(), os.getpid()))
         return int(cur.lastrowid)
 
     def mark_interrupted(self) -> int:
