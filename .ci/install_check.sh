@@ -7,8 +7,11 @@
 #   - the example plugin (examples/lora-claims-example) installs, its theorem holds, its control is
 #     falsified, and `reproduce` of its counterexample works from another directory;
 #   - README's "Check your own theorem" commands run as written.
-# Then the declared minimum versions (hypothesis, numpy, scipy, jinja2, matplotlib, torchdiffeq) in a second
-# virtualenv run a smoke subset.  QUICK=1 skips the minimum-versions step.
+# Then the declared minimum versions (hypothesis, numpy, scipy, jinja2, matplotlib, torchdiffeq, and the [ray]
+# extra's ray and redis) in a second virtualenv run a smoke subset, once in-process and once as Ray tasks on a
+# local Ray instance (same ids, verdicts and margins; not example.eckart_young, whose margin is round-off that
+# torch.linalg.lstsq's default CPU driver, gelsy, changes from call to call), and, where .ci/run started Redis, with the shared
+# example database.  QUICK=1 skips the minimum-versions step.
 set -euo pipefail
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d /tmp/lora-claims-install.XXXXXX)"
@@ -73,11 +76,19 @@ python -m venv "$WORK/minvenv"
 M="$WORK/minvenv/bin"
 "$M/python" -m pip install $PIP torch==2.13.0
 "$M/python" -m pip install $PIP "$WHEEL" "hypothesis==6.137.0" "numpy==1.24.4" "scipy==1.10.1" "jinja2==3.1.0" \
-    "matplotlib==3.7.0" "torchdiffeq==0.2.3" "cma==4.0.0"
+    "matplotlib==3.7.0" "torchdiffeq==0.2.3" "cma==4.0.0" "ray==2.10.0" "redis==4.5.0"
 "$M/python" -m pip install $PIP --no-deps "$SRC/examples/lora-claims-example"
 "$M/python" -c "import hypothesis, numpy, scipy, jinja2, matplotlib; print('minimum versions:', hypothesis.__version__, numpy.__version__, scipy.__version__, jinja2.__version__, matplotlib.__version__)"
 cd "$WORK/outside"
 "$M/lora-claims" falsify 'example.*' 'xu2025.a2*' 'xu2025.a3*' 'jang2024.lemma_l2_origin' 'jang2024.nc_f_origin_threshold' \
     'dayi2024.p0*' --profile ci --seed 0 --results "$WORK/min/claims.sqlite"
 "$M/lora-claims" report --results "$WORK/min/claims.sqlite" -o "$WORK/min-report.html"
+RAYSET=('jang2024.lemma_l2_origin' 'jang2024.nc_f_origin_threshold' 'xu2025.a3_*')
+"$M/lora-claims" falsify "${RAYSET[@]}" --profile ci --seed 0 --json --results "$WORK/min-local/claims.sqlite" > "$WORK/min-local.json"
+"$M/lora-claims" falsify "${RAYSET[@]}" --profile ci --seed 0 --json --ray --results "$WORK/min-ray/claims.sqlite" > "$WORK/min-ray.json"
+python "$SRC/.ci/compare_runs.py" "$WORK/min-local.json" "$WORK/min-ray.json"
+if [ -n "${LORA_CLAIMS_TEST_REDIS:-}" ]; then
+    "$M/lora-claims" falsify 'example.*' --profile ci --seed 0 --example-db "$LORA_CLAIMS_TEST_REDIS" \
+        --results "$WORK/min-redis/claims.sqlite" >/dev/null
+fi
 echo "minimum versions: smoke subset passed"

@@ -85,6 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     fa.add_argument("--workers", type=int, default=1,
                     help="split the claims round-robin over N processes; with --device cuda each takes one "
                          "visible GPU (i mod count); all write into the one store")
+    fa.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                    help="run one Ray task per claim on the cluster at ADDRESS (HOST:PORT of its head, ray://HOST:PORT "
+                         "or auto; none: a local Ray instance); each task records into a shard that is merged into "
+                         "--results (the [ray] extra)")
+    fa.add_argument("--example-db", default=os.environ.get("LORA_CLAIMS_EXAMPLE_DB") or None, metavar="REDIS_URL",
+                    help="share Hypothesis's example database through Redis (e.g. redis://HOST:6379/0), multiplexed "
+                         "with the local one, so a counterexample found on one host is replayed first on every host; "
+                         "turns the database on in every profile (default: $LORA_CLAIMS_EXAMPLE_DB)")
     rp = sub.add_parser("report", help="write the HTML claim report from the store", parents=[common])
     rp.add_argument("--results", default=str(DEFAULT_PATH))
     rp.add_argument("-o", "--output", default="report.html")
@@ -332,6 +340,8 @@ def _worker_command(args, profile, selected, device, part: list[str]) -> list[st
         cmd += ["--time-limit", str(args.time_limit)]
     if args.isolate is not None:
         cmd += ["--isolate" if args.isolate else "--in-process"]
+    if args.example_db:
+        cmd += ["--example-db", args.example_db]
     return cmd
 
 
@@ -351,6 +361,52 @@ def _merge_workers(args, profile, selected, device, workers: int, results: list[
                      f"{sum(s['examples'] for s in summaries)} examples; results in {args.results}")
     if any(c not in (EXIT_OK, EXIT_FAIL, EXIT_UNDECIDED) for c in codes):
         return max(codes)
+    if len(summaries) != len(selected):
+        return EXIT_FAIL
+    return exit_code(summaries)
+
+
+def _falsify_on_ray(args, profile, selected, budget) -> int:
+    """One Ray task per claim (lora_claims/distributed.py); their shards merged into the store as they come."""
+    import uuid
+    from . import catalog
+    from . import distributed as D
+    from .runner import observed_dir
+    from .search import exit_code
+    name = profile.device if args.device is None else args.device
+    if name not in ("auto", "cpu", "cuda"):
+        raise UsageError(f"unknown device {name!r} (auto, cpu or cuda)")
+    import contextlib
+    t0 = time.perf_counter()
+    try:
+        # Ray prints its workers' deaths on the driver's stdout ("(raylet) A worker died..."): sent to stderr,
+        # so stdout stays the one JSON document (printed after Ray is shut down)
+        with contextlib.redirect_stdout(sys.stderr), D.connected(args.ray or None) as ray:
+            gpus = ray.cluster_resources().get("GPU", 0)
+            if name == "cuda" and not gpus:
+                raise UsageError("--device cuda requested but the Ray cluster has no GPU")
+            gpu = name == "cuda" or (name == "auto" and gpus > 0)
+            store = Store(args.results)
+            campaign_id = uuid.uuid4().hex[:12]
+            jobs = [{"claim": c.id, "specs": catalog.specs_of_loaded(), "profile": profile, "seed": args.seed,
+                     "device": "cuda" if gpu else "cpu", "root": D.shard_root(), "campaign": campaign_id,
+                     "example_db": args.example_db, "argv": sys.argv} for c in selected]
+            prog = Progress(len(selected), budget, width=max(len(c.id) for c in selected))
+            try:
+                summaries, failed = D.campaign(ray, jobs, store, observed_dir(args.results), budget=budget,
+                                               gpu=gpu, done=prog.finish)
+            finally:
+                store.close()
+    except D.ClusterError as exc:
+        raise UsageError(str(exc)) from None
+    for line in failed:
+        print(f"lora-claims: {line}", file=sys.stderr)
+    order = {c.id: k for k, c in enumerate(selected)}
+    summaries.sort(key=lambda s: order[s["id"]])
+    doc = {"profile": profile.name, "device": "cuda" if gpu else "cpu", "seed": args.seed,
+           "ray": args.ray or "local", "campaign": campaign_id, "results": args.results, "claims": summaries}
+    _emit(args, doc, f"{len(summaries)} claims as Ray tasks, {sum(s['examples'] for s in summaries)} examples, "
+                     f"{time.perf_counter() - t0:.1f}s; results in {args.results}")
     if len(summaries) != len(selected):
         return EXIT_FAIL
     return exit_code(summaries)
@@ -377,18 +433,28 @@ def cmd_falsify(args) -> int:
                           _time_limit(args.time_limit), args.isolate)
     selected = catalog.select(args.patterns, args.claims)
     budget = _budget(args.budget)
-    device = _device(profile.device if args.device is None else args.device)
     if not 0 <= args.seed <= MAX_SEED:
         raise UsageError(f"--seed must be an integer in [0, {MAX_SEED}], got {args.seed}")
     if args.workers < 1:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    if args.example_db:
+        from .exampledb import SharedDatabaseError, check_url
+        try:
+            check_url(args.example_db)
+        except SharedDatabaseError as exc:
+            raise UsageError(str(exc)) from None
+    if args.ray is not None:
+        if args.workers > 1:
+            raise UsageError("--ray and --workers exclude each other (Ray places the tasks)")
+        return _falsify_on_ray(args, profile, selected, budget)
+    device = _device(profile.device if args.device is None else args.device)
     if args.workers > 1:
         return _falsify_in_workers(args, profile, selected, device)
     if device.type == "cpu" and profile.get("threads"):
         torch.set_num_threads(int(profile.get("threads")))
     make_deterministic(device)
     store = Store(args.results)
-    database = example_database(args.results) if profile.database else None
+    database = example_database(args.results, args.example_db) if profile.database or args.example_db else None
     run_id = store.start_run(profile.name, str(device), args.seed, versions())
     prog = Progress(len(selected), budget, width=max(len(c.id) for c in selected))
     t0 = time.perf_counter()

@@ -42,10 +42,16 @@ def _check_stop() -> None:
         raise Interrupted(_STOP[0])
 
 
-def example_database(results: str | Path):
-    """Hypothesis's example database beside the store: failures found once are replayed first."""
+def example_database(results: str | Path, shared: str | None = None):
+    """Hypothesis's example database beside the store: failures found once are replayed first.  With
+    ``shared`` (a Redis URL, ``--example-db``) it is multiplexed with that Redis database, so every host
+    replays what any host found (lora_claims/exampledb.py)."""
+    local = str(Path(results).parent / "hypothesis-db")
+    if shared:
+        from .exampledb import shared_database
+        return shared_database(local, shared)
     from hypothesis.database import DirectoryBasedExampleDatabase
-    return DirectoryBasedExampleDatabase(str(Path(results).parent / "hypothesis-db"))
+    return DirectoryBasedExampleDatabase(local)
 
 
 def observed_dir(results: str | Path) -> Path:
@@ -72,6 +78,17 @@ def _search(claim: Claim, profile: Profile, device, seed: int, store: Store, run
             observe_dir=None, progress=None, solves=None, budget=None) -> ClaimSearch:
     return ClaimSearch(claim, profile, device, torch.float64, seed, budget, store.recorder(run_id), database,
                        progress, None, observe_dir, solves)
+
+
+def search_and_record(claim: Claim, profile: Profile, device, seed: int, store: Store, run_id: int, *,
+                      deadline: float | None = None, database=None, observe_dir=None) -> dict:
+    """One claim searched to the end (or to ``deadline``, a ``time.perf_counter()`` wall: a started example
+    finishes, a failure found is re-verified) and recorded: a distributed campaign's task."""
+    s = _search(claim, profile, device, seed, store, run_id, database=database, observe_dir=observe_dir)
+    if s.skipped() is None:
+        s.search(deadline)
+        s.finish()
+    return record(s, store, run_id)
 
 
 def run_and_record(claim: Claim, profile: Profile, device, seed: int, store: Store, run_id: int, *,

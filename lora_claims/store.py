@@ -219,13 +219,14 @@ class Store:
             raise StoreError(f"results store {self.path} is unreadable or corrupt: {exc}") from None
 
     # ------------------------------------------------------------------ writing
-    def start_run(self, profile: str, device: str, seed: int, versions: dict) -> int:
+    def start_run(self, profile: str, device: str, seed: int, versions: dict, argv: list[str] | None = None) -> int:
+        """A new 'running' run; ``argv``: the command line that made it (default: this process's)."""
         self.mark_interrupted()
         cur = self.db.execute(
             "INSERT INTO runs (started, status, profile, device, seed, argv, versions, host, pid) "
             "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
-            (time.time(), profile, device, seed, json.dumps(sys.argv), json.dumps(versions), _host(),
-             os.getpid()))
+            (time.time(), profile, device, seed, json.dumps(sys.argv if argv is None else argv), json.dumps(versions),
+             _host(), os.getpid()))
         return int(cur.lastrowid)
 
     def mark_interrupted(self) -> int:
@@ -269,6 +270,54 @@ class Store:
         ce = dict(counterexample, file=str(path), command=f"lora-claims reproduce {shlex.quote(str(path))}")
         path.write_text(json.dumps(jsonable(ce), indent=2))
         return ce
+
+    def merge_shard(self, shard: str | os.PathLike, key: str, rewrite=None) -> dict | None:
+        """Copy another store (a distributed task's shard) into this one in one transaction: its runs, examples
+        and claim results, with run and example ids renumbered (``example_id`` references inside the summaries
+        too; ``rewrite(summary)`` may change a summary further).  A shard run still 'running' (its process
+        died) is marked 'incomplete'.  Idempotent: a shard is merged once per ``key`` (remembered in meta);
+        returns the id maps ``{"runs": {old: new}, "examples": {old: new}}``, or None if ``key`` was merged."""
+        src = Store(shard, create=False)
+        try:
+            runs = src.runs()
+            examples = src.db.execute("SELECT * FROM examples ORDER BY id").fetchall()
+            ex_cols = [d[0] for d in src.db.execute("SELECT * FROM examples LIMIT 0").description]
+            results = src.db.execute("SELECT * FROM claim_results ORDER BY run_id, claim_id").fetchall()
+        finally:
+            src.close()
+        mark = f"shard:{key}"
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if self.db.execute("SELECT 1 FROM meta WHERE key = ?", (mark,)).fetchone():
+                self.db.execute("ROLLBACK")
+                return None
+            run_map, ex_map = {}, {}
+            for r in runs:
+                status = "incomplete" if r["status"] == "running" else r["status"]
+                cur = self.db.execute(
+                    "INSERT INTO runs (started, finished, status, profile, device, seed, argv, versions, host, pid) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?)", (r["started"], r["finished"], status, r["profile"], r["device"],
+                                                     r["seed"], r["argv"], r["versions"], r["host"], r["pid"]))
+                run_map[r["id"]] = int(cur.lastrowid)
+            copied = [c for c in ex_cols if c != "id"]
+            for row in examples:
+                values = dict(zip(ex_cols, row))
+                values["run_id"] = run_map[values["run_id"]]
+                cur = self.db.execute(f"INSERT INTO examples ({', '.join(copied)}) VALUES "
+                                      f"({', '.join('?' * len(copied))})", [values[c] for c in copied])
+                ex_map[values["id"]] = int(cur.lastrowid)
+            for row in results:
+                summary = _renumbered(json.loads(row[10]), ex_map)
+                if rewrite is not None:
+                    summary = rewrite(summary)
+                self.db.execute("INSERT OR REPLACE INTO claim_results VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                                (run_map[row[0]], *row[1:10], json.dumps(jsonable(summary))))
+            self.db.execute("INSERT INTO meta VALUES (?, ?)", (mark, json.dumps({"merged": time.time()})))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return {"runs": run_map, "examples": ex_map}
 
     # ------------------------------------------------------------------ reading
     def example(self, example_id: int) -> dict | None:
@@ -335,6 +384,16 @@ def _schema_version(value, path) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise StoreError(f"results store {path} is corrupt: its schema version is {value!r}, not a number") from None
+
+
+def _renumbered(doc, ex_map: dict[int, int]):
+    """``doc`` with every ``example_id`` mapped through ``ex_map`` (a merged shard's example ids)."""
+    if isinstance(doc, dict):
+        return {k: (ex_map.get(v, v) if k == "example_id" and isinstance(v, int) else _renumbered(v, ex_map))
+                for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_renumbered(v, ex_map) for v in doc]
+    return doc
 
 
 def _host() -> str:
