@@ -30,6 +30,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 SHARD_ENV = "LORA_CLAIMS_SHARD_DIR"     # where tasks keep their shards on each node (default: the temp folder)
+# Ray reports usage statistics to its authors by default; a verification run sends nothing anywhere unless the
+# user opts in (RAY_USAGE_STATS_ENABLED=1 in the environment keeps Ray's default)
+USAGE_STATS_ENV = "RAY_USAGE_STATS_ENABLED"
 MAX_RETRIES = 3                          # Ray retries of a task whose worker died
 
 
@@ -56,7 +59,9 @@ def _probe(address: str) -> None:
 @contextmanager
 def connected(address: str | None):
     """Ray, connected to ``address`` ('auto', HOST:PORT of a head node, ray://HOST:PORT) or, with None, to a
-    local instance started here on 127.0.0.1 (and shut down after).  An already connected Ray is reused."""
+    local instance started here on 127.0.0.1 (and shut down after).  An already connected Ray is reused.
+    Ray's usage statistics are off unless the environment turns them on."""
+    os.environ.setdefault(USAGE_STATS_ENV, "0")
     try:
         import ray
     except ImportError:

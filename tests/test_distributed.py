@@ -120,6 +120,20 @@ def test_bad_cluster_address_is_bad_input(tmp_path, capsys):
     assert not results.exists() and not results.parent.exists()
 
 
+def test_rays_usage_statistics_are_off_unless_asked_for(monkeypatch):
+    from lora_claims import distributed as D
+    monkeypatch.setitem(sys.modules, "ray", None)
+    for preset, expected in ((None, "0"), ("1", "1")):
+        if preset is None:
+            monkeypatch.delenv(D.USAGE_STATS_ENV, raising=False)
+        else:
+            monkeypatch.setenv(D.USAGE_STATS_ENV, preset)
+        with pytest.raises(D.ClusterError):
+            with D.connected(None):
+                pass
+        assert os.environ[D.USAGE_STATS_ENV] == expected
+
+
 def test_ray_missing_is_bad_input(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)            # `import ray` raises ImportError
     results = tmp_path / "claims.sqlite"
@@ -189,6 +203,7 @@ def test_counterexample_is_replayed_first_by_another_campaign(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def ray_cluster():
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")        # nothing leaves this machine
     ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", object_store_memory=256 * 2**20,
              log_to_driver=False, configure_logging=True, logging_level="WARNING")
