@@ -92,7 +92,7 @@ def load(specs=()) -> list[Claim]:
 def builtin_claims() -> list[Claim]:
     """The suite's own claims (what ``claim_index`` ships), whatever else is loaded."""
     _import(BUILTIN, "lora_claims.theorems.papers")
-    return [c for c in REGISTRY.all() if c.source in ("", BUILTIN)]
+    return [c for c in REGISTRY.all() if c.source == BUILTIN]
 
 
 def load_source(source: str) -> None:

@@ -2,7 +2,6 @@
 needs only the profiles and the store's default path; each command imports what it uses."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -68,11 +67,19 @@ def test_list_of_the_builtins_reads_the_shipped_index_without_torch(argv):
         assert "claims: dayi2024" in out.stdout and "kim2025.k1_special" in out.stdout
 
 
+STALE = """
+import json
+from lora_claims import claim_index, reindex
+print("FRESH", claim_index.read() == json.loads(json.dumps(reindex.build())))
+"""
+
+
 def test_the_shipped_index_is_the_registry():
-    """A claim added, removed or edited without `python -m lora_claims.reindex` fails here."""
-    from lora_claims import claim_index, reindex
-    assert claim_index.read() == json.loads(json.dumps(reindex.build())), \
-        "lora_claims/claim_index.json is stale: run `python -m lora_claims.reindex`"
+    """A claim added, removed or edited without `python -m lora_claims.reindex` fails here.  In a fresh process:
+    this one's registry holds what other tests declared or replaced."""
+    out = subprocess.run([sys.executable, "-c", STALE], capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip().splitlines()[-1:] == ["FRESH True"], \
+        "lora_claims/claim_index.json is stale: run `python -m lora_claims.reindex`\n" + out.stdout[-500:] + out.stderr[-2000:]
 
 
 def test_list_with_a_claims_file_loads_the_registry(tmp_path):
