@@ -17,8 +17,6 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from markupsafe import Markup, escape
-
 from ..theorems import spec_refs
 from ..theorems.claim import PROVENANCES, STATEMENT_KINDS
 
@@ -147,16 +145,16 @@ def _coverage(examples: list[dict], salt: str, declared: dict | None = None) -> 
     return rows, figs
 
 
-def arxiv_links(paper: str) -> Markup:
-    """A paper reference with each 'arXiv NNNN.NNNNN' as a link to its abstract page (the rest escaped)."""
-    out, last = [], 0
-    for m in spec_refs.ARXIV.finditer(paper or ""):
-        out.append(escape(paper[last:m.start()]))
-        ident = m.group(1) + (m.group(2) or "")
-        out.append(Markup('<a href="https://arxiv.org/abs/{0}">arXiv {0}</a>').format(ident))
+def arxiv_parts(paper: str) -> list[tuple[str, str | None]]:
+    """A paper reference as (text, arXiv id or None) pieces: the template links each id to its abstract page
+    and escapes the text as it escapes everything."""
+    out, last, paper = [], 0, paper or ""
+    for m in spec_refs.ARXIV.finditer(paper):
+        out.append((paper[last:m.start()], m.group(1) + (m.group(2) or "")))
         last = m.end()
-    out.append(escape((paper or "")[last:]))
-    return Markup("").join(out)
+    if last < len(paper) or not out:
+        out.append((paper[last:], None))
+    return out
 
 
 def _specs(rows: list[dict]) -> list[dict]:
@@ -293,7 +291,7 @@ def build_report(store, claims, output) -> Path:
     env.filters["tojson_pretty"] = lambda x: json.dumps(x, indent=2, sort_keys=True, default=str)
     env.filters["tojson_compact"] = lambda x: json.dumps(x, sort_keys=True, default=str)
     env.filters["sortkey"] = lambda x: "" if x is None else x
-    env.filters["arxiv_links"] = arxiv_links
+    env.filters["arxiv_parts"] = arxiv_parts
     html = env.get_template("report.html.j2").render(
         rows=rows, runs=runs, provenances=PROVENANCES, verdicts=dict(verdicts), unexpected=unexpected,
         undecided=undecided, totals=totals, specs=_specs(rows),

@@ -50,9 +50,22 @@ def test_every_linked_item_has_its_anchor_in_the_spec_appendix():
     assert sum(1 for r in rows if r["spec"] and r["spec"]["items"]) >= 90     # most claims name an item
 
 
-def test_arxiv_ids_become_links_and_the_rest_is_escaped():
-    html = str(build.arxiv_links("Jang <et al.> 2024, arXiv 2402.11867 & arXiv:2503.06982v2"))
-    assert '<a href="https://arxiv.org/abs/2402.11867">arXiv 2402.11867</a>' in html
-    assert '<a href="https://arxiv.org/abs/2503.06982v2">arXiv 2503.06982v2</a>' in html
-    assert "&lt;et al.&gt;" in html and "&amp;" in html
-    assert str(build.arxiv_links("no id here")) == "no id here"
+def test_arxiv_ids_are_split_out_for_links():
+    assert build.arxiv_parts("Jang <et al.> 2024, arXiv 2402.11867 & arXiv:2503.06982v2 (ICML)") == [
+        ("Jang <et al.> 2024, ", "2402.11867"), (" & ", "2503.06982v2"), (" (ICML)", None)]
+    assert build.arxiv_parts("no id here") == [("no id here", None)]
+    assert build.arxiv_parts("") == [("", None)]
+
+
+def test_a_paper_reference_is_escaped_around_its_links(tmp_path):
+    """The report links the id and escapes the rest (a paper named with '<' and '&')."""
+    from hypothesis import strategies as st
+
+    from lora_claims.store import Store
+    from lora_claims.theorems.claim import Claim, Evidence
+    c = Claim(id="toy.x", paper="Toy <et al.> & co, arXiv 2402.11867", theorem="T1", statement="s", assumptions="a",
+              kind="theorem", provenance="derived", strategy=lambda p: st.just({}), evaluate=lambda d, ctx: Evidence(1.0))
+    store = Store(tmp_path / "s.sqlite")
+    html = build.build_report(store, [c], tmp_path / "r.html").read_text(encoding="utf-8")
+    store.close()
+    assert 'Toy &lt;et al.&gt; &amp; co, <a href="https://arxiv.org/abs/2402.11867">arXiv 2402.11867</a>' in html
