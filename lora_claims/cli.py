@@ -8,6 +8,7 @@ exit 3: nothing falsified, but some claim inconclusive, under-searched or in err
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import math
@@ -376,7 +377,6 @@ def _falsify_on_ray(args, profile, selected, budget) -> int:
     name = profile.device if args.device is None else args.device
     if name not in ("auto", "cpu", "cuda"):
         raise UsageError(f"unknown device {name!r} (auto, cpu or cuda)")
-    import contextlib
     t0 = time.perf_counter()
     try:
         # Ray prints its workers' deaths on the driver's stdout ("(raylet) A worker died..."): sent to stderr,

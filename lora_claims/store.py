@@ -283,6 +283,7 @@ class Store:
             examples = src.db.execute("SELECT * FROM examples ORDER BY id").fetchall()
             ex_cols = [d[0] for d in src.db.execute("SELECT * FROM examples LIMIT 0").description]
             results = src.db.execute("SELECT * FROM claim_results ORDER BY run_id, claim_id").fetchall()
+            res_cols = [d[0] for d in src.db.execute("SELECT * FROM claim_results LIMIT 0").description]
         finally:
             src.close()
         mark = f"shard:{key}"
@@ -307,11 +308,13 @@ class Store:
                                       f"({', '.join('?' * len(copied))})", [values[c] for c in copied])
                 ex_map[values["id"]] = int(cur.lastrowid)
             for row in results:
-                summary = _renumbered(json.loads(row[10]), ex_map)
+                values = dict(zip(res_cols, row))
+                summary = _renumbered(json.loads(values["summary"]), ex_map)
                 if rewrite is not None:
                     summary = rewrite(summary)
-                self.db.execute("INSERT OR REPLACE INTO claim_results VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                                (run_map[row[0]], *row[1:10], json.dumps(jsonable(summary))))
+                values.update(run_id=run_map[values["run_id"]], summary=json.dumps(jsonable(summary)))
+                self.db.execute(f"INSERT OR REPLACE INTO claim_results ({', '.join(res_cols)}) VALUES "
+                                f"({', '.join('?' * len(res_cols))})", [values[c] for c in res_cols])
             self.db.execute("INSERT INTO meta VALUES (?, ?)", (mark, json.dumps({"merged": time.time()})))
             self.db.execute("COMMIT")
         except BaseException:

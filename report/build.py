@@ -162,18 +162,10 @@ def _specs(rows: list[dict]) -> list[dict]:
     names = sorted({r["spec"]["spec"] for r in rows if r.get("spec")})
     out = []
     for name in names:
-        text = spec_refs.spec_text(name)
-        lines = text.splitlines()
-        title = lines[0].lstrip("# ").strip() if lines else name
-        sections, heading, body = [], "", []
-        for line in lines[1:] + ["## "]:
-            if line.startswith("## "):
-                if heading or any(b.strip() for b in body):
-                    sections.append({"heading": heading or "Preamble", "body": "\n".join(body).strip(),
-                                     "anchor": f"spec-{spec_refs.slug(name)}-{spec_refs.slug(heading or 'preamble')}"})
-                heading, body = line[3:].strip(), []
-            else:
-                body.append(line)
+        title, parts = spec_refs.sections(name)
+        sections = [{"heading": heading or "Preamble", "body": body,
+                     "anchor": f"spec-{spec_refs.slug(name)}-{spec_refs.slug(heading or 'preamble')}"}
+                    for heading, body in parts]
         out.append({"name": name, "title": title, "anchor": f"spec-{spec_refs.slug(name)}", "sections": sections})
     return out
 

@@ -45,15 +45,27 @@ def spec_text(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
+def sections(name: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """(title, ((heading, body), ...)): a spec split at its '## ' headings; the text before the first one is
+    the preamble (heading ''), kept when it holds anything."""
+    lines = spec_text(name).splitlines()
+    title = lines[0].lstrip("# ").strip() if lines else name
+    out, heading, body = [], "", []
+    for line in lines[1:] + ["## "]:
+        if line.startswith("## "):
+            if heading or any(b.strip() for b in body):
+                out.append((heading, "\n".join(body).strip()))
+            heading, body = line[3:].strip(), []
+        else:
+            body.append(line)
+    return title, tuple(out)
+
+
+@functools.lru_cache(maxsize=None)
 def items(name: str) -> tuple[tuple[str, str], ...]:
     """(section heading, item text with bold stripped) for every bullet or numbered line of a spec."""
-    section, out = "", []
-    for line in spec_text(name).splitlines():
-        if line.startswith("## "):
-            section = line[3:].strip()
-        elif m := re.match(r"^\s*(?:-|\d+\.)\s+(.*)", line):
-            out.append((section, m.group(1).replace("**", "")))
-    return tuple(out)
+    return tuple((heading, m.group(1).replace("**", "")) for heading, body in sections(name)[1]
+                 for line in body.splitlines() if (m := re.match(r"^\s*(?:-|\d+\.)\s+(.*)", line)))
 
 
 def _variants(tag: str) -> list[str]:
