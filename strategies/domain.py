@@ -38,6 +38,7 @@ class Span:
     text: str = ""
     reach: bool = True
     parts: tuple = ()         # a union of spans (see union): each end is judged on the span that holds it
+    when: Any = None          # a function of the drawn dict: the parameter exists only where it is true
 
     def bounds(self, drawn: dict) -> tuple[float, float]:
         lo = self.lo(drawn) if callable(self.lo) else self.lo
@@ -53,8 +54,9 @@ class Span:
 
 @dataclass(frozen=True)
 class OneOf:
-    """A parameter taking each of ``values`` (all of them are expected to be drawn)."""
+    """A parameter taking each of ``values`` (all of them are expected to be drawn); ``when`` as for Span."""
     values: tuple
+    when: Any = None
 
     def describe(self) -> str:
         return "{" + ", ".join(map(str, self.values)) + "}"
@@ -88,6 +90,11 @@ def _lookup(drawn: dict, name: str) -> Any:
             return None
         v = v[part]
     return v
+
+
+def applies(spec, drawn: dict) -> bool:
+    """Whether ``drawn`` has the parameter ``spec`` declares (a family-specific one only in its family)."""
+    return spec.when is None or bool(spec.when(drawn))
 
 
 def _place(spec: Span, v: float, drawn: dict) -> tuple[bool, bool, bool]:
@@ -178,13 +185,14 @@ def union(a, b):
     per draw; OneOf: every value of both)."""
     if a == b:
         return a
+    when = None if a.when is None or b.when is None else (lambda d: applies(a, d) or applies(b, d))
     if isinstance(a, OneOf) and isinstance(b, OneOf):
-        return OneOf(tuple(dict.fromkeys(a.values + b.values)))
+        return OneOf(tuple(dict.fromkeys(a.values + b.values)), when=when)
     if isinstance(a, Span) and isinstance(b, Span):
         parts = (a.parts or (a,)) + (b.parts or (b,))
         return Span(lambda d: min(p.bounds(d)[0] for p in parts), lambda d: max(p.bounds(d)[1] for p in parts),
                     also=tuple(dict.fromkeys(a.also + b.also)), reach=a.reach or b.reach, parts=parts,
-                    text=f"{a.describe()} or {b.describe()}")
+                    text=f"{a.describe()} or {b.describe()}", when=when)
     raise TypeError(f"cannot join {a!r} and {b!r}")
 
 
@@ -219,6 +227,16 @@ def outside(domain: dict, drawn: dict) -> list[str]:
     problems = []
     for name, spec in domain.items():
         v = _lookup(drawn, name)
+        try:
+            expected = applies(spec, drawn)
+        except Exception as exc:             # the condition reads a value that is missing or unusable
+            problems.append(f"{name}: whether it is declared cannot be decided on these values "
+                            f"({type(exc).__name__}: {exc})")
+            continue
+        if not expected:
+            if v is not None:
+                problems.append(f"{name} = {v!r} is not declared for these values")
+            continue
         if v is None:
             problems.append(f"{name} is missing (declared {spec.describe()})")
             continue

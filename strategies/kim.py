@@ -11,53 +11,83 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .domain import OneOf, Span, declares
-from .ntk import SEED_SPAN, SEEDS, log_uniform
+from .ntk import SEED_SPAN, SEEDS, large_sizes, log_uniform
 
 STARTS_SPEC = "zero(1), 0.01, 1, 3, 10"
 
 
+def base_family(d: dict) -> str:
+    """The family a draw's instance comes from (G-quad's block variants gquad-blocks / gquad-coupled: gquad)."""
+    return d.get("family", "").split("-")[0]
+
+
 def _lam_range(d: dict) -> tuple[float, float]:
-    if d["family"] in ("gquad", "gquad-blocks"):
+    if base_family(d) == "gquad":
         return 0.1 * d["target_scale"], 0.6 * d["target_scale"]
     return (0.01, 10 ** -0.7) if d["family"] == "gsense" else (10 ** -2.5, 0.1)
 
 
-def kim_domain(profile, *, regime: str, families=("gquad", "gsense", "glogit"), r_extra=(0, 1)) -> dict:
-    """The space kim_draws promises (family-specific parameters are judged on the draws that have them)."""
+def kim_top(profile, families, large: bool) -> int:
+    """The largest m, n of a claim's large G-quad draws: the profile's landscape_max_dim where the claim
+    asks for them (``large``), G-quad is among its families and the profile reaches past max_dim, else 0.
+    Only G-quad scales: its Hessian is diagonal (never formed; BENCHMARKS.md, scaling), while G-sense's
+    p >= 40 mn sensing matrices and G-logit's N >= 4 mn samples of mn features are O((mn)^2) data
+    (at m = n = 64: 671 M and 67 M numbers per instance)."""
+    return large_sizes(profile, large and "gquad" in families)
+
+
+def kim_domain(profile, *, regime: str, families=("gquad", "gsense", "glogit"), r_extra=(0, 1),
+               large: bool = False) -> dict:
+    """The space kim_draws promises (a family's own parameters are declared for that family's draws only)."""
     hi = min(5, int(profile.get("max_dim", 5)))
+    top = kim_top(profile, families, large)
     special = regime == "special"
     mn = lambda d: d["m"] * d["n"]                                       # noqa: E731
-    dom = {"family": OneOf(tuple(families)), "m": Span(2, hi), "n": Span(2, hi),
+    if top:
+        side = Span(2, lambda d: top if d["family"] == "gquad" else hi, text=f"[2, {hi}] (G-quad: [2, {top}])")
+        batch = OneOf(tuple(sorted({int(profile.get("batch", 1)), 1})))
+    else:
+        side, batch = Span(2, hi), OneOf((int(profile.get("batch", 1)),))
+    dom = {"family": OneOf(tuple(families)), "m": side, "n": side,
            "target_rank": Span(1, lambda d: min(2, d["m"], d["n"]), text="[1, min(2, m, n)]"),
-           "seed": SEED_SPAN, "batch": OneOf((int(profile.get("batch", 1)),)),
+           "seed": SEED_SPAN, "batch": batch,
            "inits": OneOf((max(1, int(profile.get("inits", 5)) // 3),)),
            "r": Span(lambda d: min(d["target_rank"] + min(r_extra), d["m"], d["n"]),
                      lambda d: min(d["target_rank"] + max(r_extra), d["m"], d["n"]),
                      text=f"[min(k + {min(r_extra)}, m, n), min(k + {max(r_extra)}, m, n)]"),
            "lam": Span(lambda d: _lam_range(d)[0], lambda d: _lam_range(d)[1],
                        text="gquad [0.1, 0.6] target_scale; gsense [1e-2, 10^-0.7]; glogit [10^-2.5, 1e-1]")}
+    fam = lambda name: (lambda d: base_family(d) == name)                   # noqa: E731
     if "gquad" in families:
-        dom["kappa"] = Span(1.0, 1.9) if special else Span(10 ** 0.35, 100.0, log=True)
-        dom["target_scale"] = Span(1.0, 4.0)
+        dom["kappa"] = Span(1.0, 1.9, when=fam("gquad")) if special else Span(10 ** 0.35, 100.0, log=True,
+                                                                               when=fam("gquad"))
+        dom["target_scale"] = Span(1.0, 4.0, when=fam("gquad"))
     if "gsense" in families:
-        dom["p"] = (Span(lambda d: 40 * mn(d), lambda d: 60 * mn(d), text="[40mn, 60mn]") if special
-                    else Span(mn, lambda d: 2 * mn(d), text="[mn, 2mn]"))
+        dom["p"] = (Span(lambda d: 40 * mn(d), lambda d: 60 * mn(d), text="[40mn, 60mn]", when=fam("gsense"))
+                    if special else Span(mn, lambda d: 2 * mn(d), text="[mn, 2mn]", when=fam("gsense")))
     if "glogit" in families:
-        dom["N"] = Span(lambda d: 4 * mn(d), lambda d: 8 * mn(d), text="[4mn, 8mn]")
-        dom["mu_factor"] = Span(1.1, 3.0) if special else Span(0.05, 0.9)
+        dom["N"] = Span(lambda d: 4 * mn(d), lambda d: 8 * mn(d), text="[4mn, 8mn]", when=fam("glogit"))
+        dom["mu_factor"] = (Span(1.1, 3.0, when=fam("glogit")) if special
+                            else Span(0.05, 0.9, when=fam("glogit")))
     return dom
 
 
 @declares(kim_domain)
 @st.composite
-def kim_draws(draw, profile, *, regime: str, families=("gquad", "gsense", "glogit"), r_extra=(0, 1)):
+def kim_draws(draw, profile, *, regime: str, families=("gquad", "gsense", "glogit"), r_extra=(0, 1),
+              large: bool = False):
+    """One instance of the families: m, n in [2, min(5, max_dim)]; ``large``: where the profile has a
+    landscape_max_dim past max_dim (kim_top), half the G-quad draws are layers with m in (5, top] and n in
+    [2, top], one instance per example (the ci profile has none, so its draws are unchanged)."""
     family = draw(st.sampled_from(families))
     hi = min(5, int(profile.get("max_dim", 5)))
-    m = draw(st.integers(2, hi))
-    n = draw(st.integers(2, hi))
+    top = kim_top(profile, families, large)
+    big = bool(top) and family == "gquad" and draw(st.booleans())
+    m = draw(st.integers(hi + 1, top)) if big else draw(st.integers(2, hi))
+    n = draw(st.integers(2, top if big else hi))
     k = draw(st.integers(1, min(2, m, n)))
     d = {"family": family, "m": m, "n": n, "target_rank": k, "seed": draw(SEEDS),
-         "batch": int(profile.get("batch", 1)), "inits": max(1, int(profile.get("inits", 5)) // 3)}
+         "batch": 1 if big else int(profile.get("batch", 1)), "inits": max(1, int(profile.get("inits", 5)) // 3)}
     d["r"] = min(k + draw(st.sampled_from(r_extra)), min(m, n))
     if family == "gquad":
         if regime == "special":

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ..theorems.numerics.ntk_features import ADAPTABLE, layer_shape
 
 from .domain import OneOf, Span, declares
-from .ntk import SEED_SPAN, SEEDS, log_uniform
+from .ntk import SEED_SPAN, SEEDS, large_inits, large_sizes, log_uniform
 from .ntk_instances import r_max
 
 ARCH_SEEDS = st.integers(0, 3)
@@ -23,11 +23,13 @@ WIDTH_CAP = 16
 
 
 def realnet_domain(profile, *, kinds=("mlp", "transformer"), losses=("sq", "ce"), lam_frac_exp=(-1.5, -0.3),
-                   zero_lam=False, r_rule=None, inits=False, r_span=None) -> dict:
+                   zero_lam=False, r_rule=None, inits=False, r_span=None, large=False) -> dict:
     """The space realnet_draws promises (``r_span``: the declared range of the rank ``r_rule`` picks)."""
+    top = large_sizes(profile, large)
     lo = lambda d: r_max(d["N"] * d["arch"]["K"]) + 2                     # noqa: E731
-    hi = lambda d: min(WIDTH_CAP, max(lo(d), int(profile.get("max_dim", 12))))  # noqa: E731
-    text = f"[r_max(KN) + 2, min({WIDTH_CAP}, max_dim)]"
+    small = lambda d: min(WIDTH_CAP, max(lo(d), int(profile.get("max_dim", 12))))  # noqa: E731
+    hi = (lambda d: max(small(d), top)) if top else small                  # noqa: E731
+    text = f"[r_max(KN) + 2, min({WIDTH_CAP}, max_dim)]" + (f" (large draws: up to {top})" if top else "")
     dom = {"arch.kind": OneOf(tuple(kinds)), "loss": OneOf(tuple(losses)), "N": Span(1, 4),
            "arch.K": Span(lambda d: 2 if d["loss"] == "ce" else 1, 3, text="[1 (ce: 2), 3]"),
            "layer": OneOf(tuple(sorted({layer for k in kinds for layer in ADAPTABLE[k]}))),
@@ -36,14 +38,19 @@ def realnet_domain(profile, *, kinds=("mlp", "transformer"), losses=("sq", "ce")
            "arch.seed": Span(0, 3),
            "lam_frac": Span(10 ** lam_frac_exp[0], 10 ** lam_frac_exp[1], log=True,
                             also=(0.0,) if zero_lam and "sq" in losses else ()),
-           "seed": SEED_SPAN, "batch": OneOf((min(32, max(1, int(profile.get("batch", 1)) // 2)),))}
+           "seed": SEED_SPAN,
+           "batch": OneOf(tuple(sorted({min(32, max(1, int(profile.get("batch", 1)) // 2)), *((1,) if top else ())})))}
     if "transformer" in kinds:
-        dom["arch.ff"] = Span(lo, hi, text=text)
+        dom["arch.ff"] = Span(lo, hi, text=text + " (transformers)", when=lambda d: d["arch"]["kind"] == "transformer")
     if r_rule is not None and r_span is not None:
         dom["r"] = r_span
     if inits:
-        dom["inits"] = OneOf((min(20, max(2, 2 * int(profile.get("inits", 5)) // 3)),))
+        dom["inits"] = OneOf(tuple(sorted({_inits(profile), *((large_inits(profile),) if top else ())})))
     return dom
+
+
+def _inits(profile) -> int:
+    return min(20, max(2, 2 * int(profile.get("inits", 5)) // 3))
 
 
 @declares(realnet_domain)
@@ -55,17 +62,22 @@ def realnet_draws(profile, **kw):
 
 @st.composite
 def realnet_family(draw, profile, *, kinds=("mlp", "transformer"), losses=("sq", "ce"),
-                   lam_frac_exp=(-1.5, -0.3), zero_lam=False, r_rule=None, inits=False):
+                   lam_frac_exp=(-1.5, -0.3), zero_lam=False, r_rule=None, inits=False, large=False):
     """One real-network NTK family; ``r_rule(KN, draw)`` picks the LoRA rank when the claim trains;
-    ``zero_lam`` allows lam = 0 (squared loss only)."""
+    ``zero_lam`` allows lam = 0 (squared loss only).  ``large``: where the profile has a landscape_max_dim
+    past max_dim, half the draws are networks of width in (WIDTH_CAP, landscape_max_dim] (d_in and ff up to
+    it), one data set and ntk.large_inits starts per scale (ci has none: its draws are unchanged)."""
+    top = large_sizes(profile, large)
+    big = bool(top) and draw(st.booleans())
     kind = draw(st.sampled_from(kinds))
     loss = draw(st.sampled_from(losses))
     N = draw(st.integers(1, 4))
     K = draw(st.integers(2 if loss == "ce" else 1, 3))
     lo = r_max(N * K) + 2
-    hi = min(WIDTH_CAP, max(lo, int(profile.get("max_dim", 12))))
+    small = min(WIDTH_CAP, max(lo, int(profile.get("max_dim", 12))))
+    hi = max(small, top) if big else small
     layer = draw(st.sampled_from(ADAPTABLE[kind]))
-    width = draw(st.integers(lo, hi))
+    width = draw(st.integers(small + 1, hi)) if big else draw(st.integers(lo, hi))
     # the adapted layer's input dimension is d_in only for the MLP's first layer
     d_in = draw(st.integers(lo if layer == "l0" else 2, hi))
     arch = {"kind": kind, "d_in": d_in, "width": width, "K": K, "seed": draw(ARCH_SEEDS)}
@@ -74,11 +86,11 @@ def realnet_family(draw, profile, *, kinds=("mlp", "transformer"), losses=("sq",
     zero = zero_lam and loss == "sq" and draw(st.booleans())
     d = {"arch": arch, "layer": layer, "N": N, "loss": loss,
          "lam_frac": 0.0 if zero else draw(log_uniform(*lam_frac_exp)),
-         "seed": draw(SEEDS), "batch": min(32, max(1, int(profile.get("batch", 1)) // 2))}
+         "seed": draw(SEEDS), "batch": 1 if big else min(32, max(1, int(profile.get("batch", 1)) // 2))}
     if r_rule is not None:
         d["r"] = r_rule(N * K, draw)
     if inits:
-        d["inits"] = min(20, max(2, 2 * int(profile.get("inits", 5)) // 3))
+        d["inits"] = large_inits(profile) if big else _inits(profile)
     return d
 
 

@@ -73,3 +73,12 @@ def test_quick_scaling_table_both_paths_certify_alike(capsys):
         assert math.isfinite(res["exponent"][name])
     rows = [ln.split("|")[1:-1] for ln in text.splitlines() if ln.startswith("| 4 ") or ln.startswith("| 8 ")]
     assert {r[3].strip() for r in rows} == {"6/6"} and {r[4].strip() for r in rows} == {"6"}
+    # the claim table: every claim at both sizes, formed and structured paths (realnet: structured only),
+    # each evaluation passing (the oracle: converged), with a finite exponent per path
+    claims = res["claims"]
+    for name in mod.CLAIMS:
+        assert [m for m, _ in claims["times"][(name, "structured")]] == [4, 8], name
+        assert math.isfinite(claims["exponent"][(name, "structured")])
+        assert ((name, "formed") in claims["times"]) == (not name.startswith("realnet")), name
+    outcomes = [ln.split("|")[-2].strip() for ln in text.splitlines() if ln.startswith("| `")]
+    assert len(outcomes) == 2 * len(mod.CLAIMS) and set(outcomes) <= {"pass", "converged"}, outcomes

@@ -286,3 +286,40 @@ def test_rank_threshold_is_relative_to_sigma_1_below_one():
     X = torch.diag(T(0.5, 8e-7, 1e-7)).unsqueeze(0)
     geo = endpoint_geometry(loss, torch.ones(1, dtype=F64), X, torch.zeros_like(X), torch.ones(1, dtype=torch.long), 2)
     assert geo.rank.tolist() == [2]
+
+
+# --------------------------------------------------------------------------- K1 / K2: ambiguous points decide nothing
+
+def _planted_landscape(ratio, rank=None):
+    """A landscape stand-in for kim2025's evaluators: certified end points with the given ratios (X = X*)."""
+    from types import SimpleNamespace
+    geo = _geo(ratio=T(*ratio), dist2=0 * T(*ratio), rank=torch.tensor(rank or [3] * len(ratio)))
+    meas = {"global": int(geo.is_global.sum()), "ambiguous": int(geo.is_ambiguous.sum())}
+    return SimpleNamespace(certified=torch.ones(len(ratio), dtype=torch.bool), geo=geo,
+                           measured=lambda: dict(meas), obj=SimpleNamespace(r=3),
+                           alpha=torch.ones(len(ratio), dtype=F64), beta=torch.full((len(ratio),), 4.0, dtype=F64))
+
+
+@pytest.mark.parametrize("ratio, status", [
+    ((1.0, 1.0), "pass"),
+    ((1.0, 1 + 1e-4), "pass"),             # the ambiguous point is left out; the global one decides
+    ((1 + 1e-4, 1 + 5e-4), "inconclusive"),  # only ambiguous points: nothing was decided (was a pass)
+    ((1.0, 1.5), "fail"),                  # a spurious certified SOSP
+])
+def test_k1_every_sosp_global_leaves_ambiguous_points_undecided(monkeypatch, ratio, status):
+    """Spec classification: global <= 1 + 1e-6, spurious >= 1 + 1e-3, in between inconclusive (never a pass)."""
+    from lora_claims.theorems import kim2025 as K
+    monkeypatch.setattr(K, "landscape", lambda drawn, ctx, regime: _planted_landscape(ratio))
+    ev = K.eval_every_sosp_global({"family": "gquad", "r": 3}, None)
+    assert ev.status == status, (ev.status, ev.reason, ev.margin)
+
+
+def test_k2_rank_below_r_ignores_an_ambiguous_low_rank_point(monkeypatch):
+    """A certified SOSP of rank < r that is ambiguous is counted, not scored as global."""
+    from lora_claims.theorems import kim2025 as K
+    land = _planted_landscape((1.0, 1 + 1e-4, 1 + 2e-4), rank=[3, 2, 2])
+    monkeypatch.setattr(K, "landscape", lambda drawn, ctx, regime: land)
+    monkeypatch.setattr(K, "band_slack", lambda geo, a, b: torch.ones(3, dtype=F64))
+    ev = K.eval_dichotomy({"family": "gquad", "r": 3}, None)
+    assert ev.measured["ambiguous_rank_below_r"] == 2
+    assert ev.measured["margin[rank < r => global]"] == 1.0      # nothing decided of rank < r

@@ -108,6 +108,25 @@ def test_rank1_extremes_bracket_the_spectrum_and_find_null_rank1_directions():
     assert rank1_rayleigh(H, m, n, largest=False) >= float(torch.linalg.eigvalsh(H)[0]) - 1e-10
 
 
+def test_rank1_extremes_in_subspaces_against_an_independent_search():
+    """The subspace-restricted extreme (beta_lower's form) equals a direct evaluation of d:H:d at the returned
+    optimum's neighbourhood: it is attained by some u v^T (value reached by a brute-force search over a grid of
+    unit u in span(P), v in span(Q)) and no grid point beats it."""
+    g = torch.Generator().manual_seed(5)
+    m, n = 3, 2
+    Gm = torch.randn(4, m * n, generator=g, dtype=torch.float64)
+    H = Gm.T @ Gm
+    P = torch.linalg.qr(torch.randn(m, 2, generator=g, dtype=torch.float64))[0]
+    Q = torch.eye(n, dtype=torch.float64)
+    got = rank1_rayleigh(H, m, n, largest=True, P=P, Q=Q)
+    t = torch.linspace(0, torch.pi, 721, dtype=torch.float64)
+    U = P @ torch.stack([t.cos(), t.sin()])                  # unit u in span(P), (m, 721)
+    V = torch.stack([t.cos(), t.sin()])                      # unit v in R^2
+    D = (U.T[:, None, :, None] * V.T[None, :, None, :]).reshape(-1, m * n)
+    brute = float(((D @ H) * D).sum(dim=1).max())
+    assert brute <= got + 1e-10 and got <= brute + 1e-4 * abs(brute)
+
+
 def test_measured_assumptions_of_a_real_instance():
     """KN = 6 < m + n - 1 = 9: the null space of the features holds a rank-1 direction, so alpha = 0 (generic
     regime); the NTK model is exact at delta = 0 and the linearisation error is small for tiny updates."""

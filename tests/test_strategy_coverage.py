@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from lora_claims import catalog
 from lora_claims.profiles import get_profile
-from lora_claims.strategies.domain import OneOf, Span, coverage, declare, declared_domain, declares, shortfalls
+from lora_claims.strategies.domain import (OneOf, Span, coverage, declare, declared_domain, declares, outside,
+                                          shortfalls)
 
 SEEDS, DRAWS = 30, 10         # many short seeded runs: one long run repeats few distinct values per parameter
 # the nightly profile (the widest space) always; the ci profile's too when LORA_CLAIMS_SLOW_TESTS=1
@@ -60,6 +61,9 @@ def test_strategy_covers_its_declared_space(cid, profile):
     assert not undeclared, f"{cid}: drawn but not declared: {sorted(undeclared)}"
     gaps = shortfalls(coverage(domain, drawn))
     assert not gaps, f"{cid} ({profile}): " + " | ".join(gaps)
+    # every draw is one reproduce accepts: nothing declared is missing from it, nothing is outside
+    refused = [(d, p) for d in drawn for p in outside(domain, d)]
+    assert not refused, f"{cid} ({profile}): a draw reproduce would refuse: {refused[0]}"
 
 
 # ---------------------------------------------------------------- the mechanism can fail
@@ -118,3 +122,20 @@ def test_a_union_judges_each_end_on_its_own_span():
 def test_a_broken_declaration_is_reported_not_raised():
     cov = coverage({"lam": Span(lambda d: d["missing_key"], 1.0)}, [{"lam": 0.5}])
     assert not cov["lam"]["covered"] and "KeyError" in cov["lam"]["missing"][0]
+
+
+def test_a_parameter_of_one_family_is_required_there_and_refused_elsewhere():
+    """Span/OneOf ``when``: a family's own parameter (Kim's kappa, realnet's transformer ff) is judged only on
+    that family's draws: missing there is refused, present elsewhere is refused, absent elsewhere is fine."""
+    from lora_claims.strategies.domain import union
+    dom = {"family": OneOf(("gquad", "gsense")), "kappa": Span(1.0, 1.9, when=lambda d: d["family"] == "gquad")}
+    assert outside(dom, {"family": "gquad", "kappa": 1.5}) == []
+    assert outside(dom, {"family": "gsense"}) == []
+    assert "kappa is missing" in outside(dom, {"family": "gquad"})[0]
+    assert "not declared for these values" in outside(dom, {"family": "gsense", "kappa": 1.5})[0]
+    assert "outside" in outside(dom, {"family": "gquad", "kappa": 5.0})[0]
+    # the union of two conditional spans (either regime) keeps the condition
+    u = {"family": dom["family"], "kappa": union(dom["kappa"], Span(2.2, 100.0, log=True,
+                                                                     when=lambda d: d["family"] == "gquad"))}
+    assert outside(u, {"family": "gsense"}) == [] and outside(u, {"family": "gquad", "kappa": 50.0}) == []
+    assert outside(u, {"family": "gquad"})

@@ -267,7 +267,7 @@ theorem(
               "same risk are measured (kim_*).",
     assumptions=ASSUMPTIONS + "  No perturbation P (real Jacobians are not generic by construction).",
     provenance="paper-2nd",
-    strategy=lambda p: realnet_draws(p, inits=True), evaluate=eval_no_spurious, notes=NTK_NOTE)
+    strategy=lambda p: realnet_draws(p, inits=True, large=True), evaluate=eval_no_spurious, notes=NTK_NOTE)
 
 theorem(
     id="realnet.c4_value_agreement", paper=PAPER, theorem="Sections 3-4 (value of LoRA = convex optimum; real Jacobians)",
@@ -276,7 +276,7 @@ theorem(
               "within 1e-8 (1 + |H*|).",
     assumptions=ASSUMPTIONS + "  r = smallest rank with r(r+1)/2 > KN.",
     provenance="derived",
-    strategy=lambda p: realnet_draws(p, inits=True), evaluate=eval_value_agreement, notes=NTK_NOTE)
+    strategy=lambda p: realnet_draws(p, inits=True, large=True), evaluate=eval_value_agreement, notes=NTK_NOTE)
 
 
 def eval_rank_below(drawn, ctx):

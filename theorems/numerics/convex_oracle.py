@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import torch
 
 from .losses import MatrixLoss
+from .lora import LoRAObjective, balanced_factors
 
 
 @dataclass
@@ -74,23 +75,35 @@ def admm_model(loss: MatrixLoss, lam: torch.Tensor, x: torch.Tensor, iters: int 
                 tol: float = 1e-12) -> tuple[torch.Tensor, torch.Tensor]:
     """ADMM (delta = Z, penalty rho = lam) on <g, d - x> + (d - x)^T H (d - x) / 2 + lam ||d||_*.
 
-    The d-step solves with the Cholesky factor of H + rho I, the Z-step is SVT by lam/rho = 1, so
+    The d-step solves with H + rho I (by the Woodbury identity where the loss Hessian is diagonal plus
+    low rank -- G-quad: diagonal, the NTK risk: rank <= KN -- so no mn x mn matrix is formed; else by
+    its Cholesky factor), the Z-step is SVT by lam/rho = 1, so
     directions the loss does not see move at O(1) speed.  Returns Z and its rank (Z is low rank up
     to rounding: its thresholded singular values are ~ eps ||Z||).
     """
     Bsz, m, n = x.shape
-    H, g, xv = loss.hess(x), loss.grad(x).reshape(Bsz, -1), x.reshape(Bsz, -1)
+    g, xv = loss.grad(x).reshape(Bsz, -1), x.reshape(Bsz, -1)
     rho = lam.unsqueeze(-1)
-    eye = torch.eye(m * n, dtype=x.dtype, device=x.device)
-    chol, info = torch.linalg.cholesky_ex(H + rho.unsqueeze(-1) * eye)
-    bad = info != 0  # H not PSD to rounding: these rows keep x
-    if bool(bad.any()):
-        chol[bad] = eye * rho[bad].sqrt().unsqueeze(-1)
-    b = (H @ xv.unsqueeze(-1)).squeeze(-1) - g  # the model's gradient is H d - b
+    hs = loss.hess_structure(x)
+    if hs is not None:     # diagonal (G-quad) or low rank (NTK): no mn x mn matrix is formed
+        solve, ok = hs.shifted_solver(lam)
+        bad = ~ok  # these rows keep x
+        b = hs.matvec(xv) - g  # the model's gradient is H d - b
+    else:
+        H = loss.hess(x)
+        eye = torch.eye(m * n, dtype=x.dtype, device=x.device)
+        chol, info = torch.linalg.cholesky_ex(H + rho.unsqueeze(-1) * eye)
+        bad = info != 0  # H not PSD to rounding: these rows keep x
+        if bool(bad.any()):
+            chol[bad] = eye * rho[bad].sqrt().unsqueeze(-1)
+        b = (H @ xv.unsqueeze(-1)).squeeze(-1) - g  # the model's gradient is H d - b
+
+        def solve(rhs):
+            return torch.cholesky_solve(rhs.unsqueeze(-1), chol).squeeze(-1)
     Z, U = xv, -g / rho  # scaled dual: at a fixed point rho U = -(model gradient)
     one = torch.ones(Bsz, dtype=x.dtype, device=x.device)
     for _ in range(iters):
-        d = torch.cholesky_solve((b + rho * (Z - U)).unsqueeze(-1), chol).squeeze(-1)
+        d = solve(b + rho * (Z - U))
         Zn, rank = _clip((d + U).reshape(Bsz, m, n), one)
         Zn = d + U - Zn.reshape(Bsz, -1)
         U = U + d - Zn
@@ -104,7 +117,8 @@ def admm_model(loss: MatrixLoss, lam: torch.Tensor, x: torch.Tensor, iters: int 
 
 def factor_newton(loss: MatrixLoss, lam: torch.Tensor, delta: torch.Tensor, r: int,
                    steps: int = 20) -> torch.Tensor:
-    """Newton on balanced factors Y = [A; B] (m+n, r) of F(Y) = L(A B^T) + lam/2 ||Y||_F^2.
+    """Newton on balanced factors Y = [A; B] (m+n, r) of F(Y) = L(A B^T) + lam/2 ||Y||_F^2 (the LoRA
+    objective, lora.LoRAObjective: its closed-form gradient and Hessian).
 
     Near a rank-r minimiser of H_lam (strict complementarity) F is strongly convex modulo the
     rotations Y -> Y R, so a slightly regularised Newton step converges quadratically.  Rows whose
@@ -112,28 +126,14 @@ def factor_newton(loss: MatrixLoss, lam: torch.Tensor, delta: torch.Tensor, r: i
     """
     Bsz, m, n = delta.shape
     dt, dev = delta.dtype, delta.device
-    U, s, Vh = torch.linalg.svd(delta, full_matrices=False)
-    root = s[:, :r].sqrt().unsqueeze(1)
-    Y = torch.cat([U[:, :, :r] * root, Vh[:, :r].transpose(1, 2) * root], dim=1)
-    Ir, Im, In = (torch.eye(k, dtype=dt, device=dev) for k in (r, m, n))
-    lam3, p = lam.view(-1, 1, 1), (m + n) * r
-
-    def F(Y):
-        return loss.value(Y[:, :m] @ Y[:, m:].transpose(1, 2)) + 0.5 * lam * (Y ** 2).sum(dim=(1, 2))
-
+    obj = LoRAObjective(loss, lam, r)
+    Y = balanced_factors(delta, r)
+    p = obj.dim
     for _ in range(steps):
-        A, Bf = Y[:, :m], Y[:, m:]
-        d = A @ Bf.transpose(1, 2)
-        M = loss.grad(d)
-        g = torch.cat([M @ Bf, M.transpose(1, 2) @ A], dim=1) + lam3 * Y
+        g = obj.grad(Y)
         if bool((_fro(g) <= 1e-15 * (1 + _fro(Y))).all()):
             break
-        S2 = lam3 * torch.eye(m + n, dtype=dt, device=dev).expand(Bsz, -1, -1).clone()
-        S2[:, :m, m:], S2[:, m:, :m] = M, M.transpose(1, 2)  # = 2 S of the spec's Lemma L1
-        J = torch.cat([torch.einsum("ac,zbj->zabcj", Im, Bf),
-                       torch.einsum("bd,zaj->zabdj", In, A)], dim=3).reshape(Bsz, m * n, p)
-        Hs = torch.einsum("zik,jl->zijkl", S2, Ir).reshape(Bsz, p, p) + J.transpose(1, 2) @ loss.hess(d) @ J
-        Hs = 0.5 * (Hs + Hs.transpose(1, 2))
+        Hs = obj.hess(Y)
         scale = Hs.diagonal(dim1=1, dim2=2).abs().amax(dim=1).clamp_min(1e-300).view(-1, 1, 1)
         step, todo = torch.zeros_like(Y), torch.ones(Bsz, dtype=torch.bool, device=dev)
         for mu in (1e-11, 1e-8, 1e-5, 1e-2):  # Levenberg-Marquardt shift until positive definite
@@ -144,16 +144,16 @@ def factor_newton(loss: MatrixLoss, lam: torch.Tensor, delta: torch.Tensor, r: i
             todo = todo & ~ok
             if not bool(todo.any()):
                 break
-        f0, a = F(Y), torch.ones(Bsz, dtype=dt, device=dev)
+        f0, a = obj.value(Y), torch.ones(Bsz, dtype=dt, device=dev)
         slack = 1e-13 * (1 + f0.abs())  # F's rounding level: let the last quadratic steps through
         for _ in range(30):  # backtracking on F, per row
-            bad = F(Y + a.view(-1, 1, 1) * step) > f0 + slack
+            bad = obj.value(Y + a.view(-1, 1, 1) * step) > f0 + slack
             if not bool(bad.any()):
                 break
             a = torch.where(bad, 0.5 * a, a)
-        a = torch.where(F(Y + a.view(-1, 1, 1) * step) > f0 + slack, torch.zeros_like(a), a)
+        a = torch.where(obj.value(Y + a.view(-1, 1, 1) * step) > f0 + slack, torch.zeros_like(a), a)
         Y = Y + a.view(-1, 1, 1) * step
-    return Y[:, :m] @ Y[:, m:].transpose(1, 2)
+    return obj.delta(Y)
 
 
 def _polish(loss: MatrixLoss, lam: torch.Tensor, x: torch.Tensor, L: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -55,10 +55,8 @@ class EndpointGeometry:
 def endpoint_geometry(loss, lam: torch.Tensor, X: torch.Tensor, Xstar: torch.Tensor, rstar: torch.Tensor,
                       r: int) -> EndpointGeometry:
     """``loss`` is tiled like X (one row per end point); rstar (S,) >= 1 the rank of X*."""
-    H = loss.hess(X)
-
-    def curvature(d):
-        return (d.unsqueeze(1) @ H @ d.unsqueeze(2)).reshape(d.shape[0])
+    def curvature(d):            # d: (S, m n) directions; <d, Hess L(X) d> by a Hessian-vector product
+        return (d * loss.hvp(X, d.reshape(X.shape)).reshape(d.shape)).sum(dim=1)
     return geometry(loss.grad(X), loss.grad(Xstar), curvature, lam, X, Xstar, rstar, r)
 
 

@@ -25,19 +25,27 @@ import torch
 def rank1_rayleigh(H: torch.Tensor, m: int, n: int, largest: bool, P: torch.Tensor | None = None,
                    Q: torch.Tensor | None = None, starts: int = 4, iters: int = 50, seed: int = 0) -> float:
     """Extreme of d:H:d over unit d = u v^T with u in span(P), v in span(Q) (orthonormal columns)."""
-    H = H.double().reshape(m, n, m, n)
+    H = H.double().reshape(m * n, m * n)
     P = torch.eye(m, dtype=H.dtype) if P is None else P.double()
     Q = torch.eye(n, dtype=H.dtype) if Q is None else Q.double()
-    Hpq = torch.einsum("abcd,ai,bj,ck,dl->ijkl", H, P, Q, P, Q)        # H in the (P, Q) coordinates
+    p_, q_ = P.shape[1], Q.shape[1]
+    if (p_, q_) != (m, n) or not (torch.equal(P, torch.eye(m, dtype=H.dtype)) and torch.equal(Q, torch.eye(n, dtype=H.dtype))):
+        K = (P[:, None, :, None] * Q[None, :, None, :]).reshape(m * n, p_ * q_)    # P kron Q, row-major vec
+        H = K.T @ H @ K                                                 # H in the (P, Q) coordinates
+    H4 = H.reshape(p_, q_, p_, q_)
+    # the two contractions of the alternating solves as matrix-vector products on a permuted copy (no
+    # per-step einsum over the p q p q tensor): A(q)_ik = sum_jl H_ijkl q_j q_l, B(p)_jl = sum_ik H_ijkl p_i p_k
+    Hik = H4.permute(0, 2, 1, 3).reshape(p_ * p_, q_ * q_)
+    Hjl = H4.permute(1, 3, 0, 2).reshape(q_ * q_, p_ * p_)
     g = torch.Generator().manual_seed(seed)
     pick = (lambda ev, V: (ev[-1], V[:, -1])) if largest else (lambda ev, V: (ev[0], V[:, 0]))
     best = None
     for _ in range(starts):
-        q = torch.randn(Q.shape[1], generator=g, dtype=H.dtype)
+        q = torch.randn(q_, generator=g, dtype=H.dtype)
         q = q / q.norm()
         for _ in range(iters):
-            val, p = pick(*torch.linalg.eigh(torch.einsum("ijkl,j,l->ik", Hpq, q, q)))
-            val, q = pick(*torch.linalg.eigh(torch.einsum("ijkl,i,k->jl", Hpq, p, p)))
+            val, p = pick(*torch.linalg.eigh((Hik @ torch.outer(q, q).reshape(-1)).reshape(p_, p_)))
+            val, q = pick(*torch.linalg.eigh((Hjl @ torch.outer(p, p).reshape(-1)).reshape(q_, q_)))
         best = float(val) if best is None else (max if largest else min)(best, float(val))
     return best
 

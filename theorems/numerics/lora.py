@@ -86,7 +86,8 @@ class LoRAObjective:
         Ir = torch.eye(self.r, dtype=Y.dtype, device=Y.device)
         H = 2.0 * torch.einsum("zik,jl->zijkl", S, Ir).reshape(Y.shape[0], self.dim, self.dim)
         J = self.jacobian_delta(Y)
-        H = H + J.transpose(1, 2) @ self.loss.hess(delta) @ J
+        hs = self.loss.hess_structure(delta)   # a structured loss Hessian is never formed (G-quad, NTK at size)
+        H = H + (J.transpose(1, 2) @ self.loss.hess(delta) @ J if hs is None else hs.sandwich(J))
         return 0.5 * (H + H.transpose(1, 2))
 
     def hvp(self, Y: torch.Tensor, V: torch.Tensor) -> torch.Tensor:

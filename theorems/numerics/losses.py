@@ -2,12 +2,65 @@
 
 Every loss here is a function of delta in R^{m x n} (one per batch row) and exposes
 its value, gradient M = grad L(delta) and dense Hessian over vec(delta) (row-major),
-so the LoRA objective, the minimiser, the SOSP test and the convex oracle can treat
-them alike.  The NTK-linearised empirical risk is Jang et al. (2024), Section 2.
+Hessian-vector products and, where it has one, the Hessian's structure (diagonal plus
+low rank: StructuredHessian), so the LoRA objective, the minimiser, the SOSP test and
+the convex oracle can treat them alike and never form the mn x mn matrix at size.  The NTK-linearised empirical risk is Jang et al. (2024), Section 2.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+
+
+@dataclass
+class StructuredHessian:
+    """Hess L = diag(vec diag) + F^T C F over row-major vec(delta), either part optional (None).
+
+    diag: (B, m, n); F: (B, q, mn); C: (B, q, q) symmetric PSD (q = KN for the NTK risk, not invertible for
+    cross-entropy).  Solves use the Woodbury identity in the form that never inverts C:
+    (D + F^T C F)^{-1} = D^{-1} - D^{-1} F^T (I + C F D^{-1} F^T)^{-1} C F D^{-1}."""
+    diag: torch.Tensor | None
+    F: torch.Tensor | None = None
+    C: torch.Tensor | None = None
+
+    def matvec(self, v: torch.Tensor) -> torch.Tensor:
+        """Hess v for v (B, mn)."""
+        out = 0 if self.diag is None else self.diag.reshape(v.shape) * v
+        if self.F is not None:
+            out = out + (self.F.transpose(1, 2) @ (self.C @ (self.F @ v.unsqueeze(-1)))).squeeze(-1)
+        return out
+
+    def sandwich(self, J: torch.Tensor) -> torch.Tensor:
+        """J^T Hess J for J (B, mn, p): (B, p, p)."""
+        out = 0
+        if self.diag is not None:
+            out = J.transpose(1, 2) @ (self.diag.reshape(J.shape[0], -1, 1) * J)
+        if self.F is not None:
+            FJ = self.F @ J
+            out = out + FJ.transpose(1, 2) @ self.C @ FJ
+        return out
+
+    def shifted_solver(self, rho: torch.Tensor):
+        """(solve, ok): solve(rhs) = (Hess + rho I)^{-1} rhs for rhs (B, mn); ok (B,) False where the shifted
+        diagonal is not positive (the caller keeps those rows)."""
+        Bsz = rho.shape[0]
+        d = rho.reshape(-1, 1) + (0 if self.diag is None else self.diag.reshape(Bsz, -1))
+        d = d.expand(Bsz, self.F.shape[-1]) if self.F is not None else d
+        ok = (d > 0).all(dim=1)
+        dinv = torch.where(ok.unsqueeze(-1), 1.0 / d.clamp_min(torch.finfo(d.dtype).tiny), torch.ones_like(d))
+        if self.F is None:
+            return (lambda rhs: rhs * dinv), ok
+        F, C = self.F, self.C
+        K = torch.eye(F.shape[1], dtype=F.dtype, device=F.device) + C @ (F * dinv.unsqueeze(1)) @ F.transpose(1, 2)
+        lu, piv, info = torch.linalg.lu_factor_ex(K)
+        ok = ok & (info == 0)
+
+        def solve(rhs):
+            u = rhs * dinv
+            w = torch.linalg.lu_solve(lu, piv, C @ (F @ u.unsqueeze(-1)))
+            return u - dinv * (F.transpose(1, 2) @ w).squeeze(-1)
+        return solve, ok
 
 
 class MatrixLoss:
@@ -35,6 +88,11 @@ class MatrixLoss:
         """The Hessian applied to a direction D without forming it: forward-mode derivative of ``grad``
         (cost of one gradient; every loss here writes its gradient in closed form)."""
         return torch.func.jvp(self.grad, (delta,), (D,))[1]
+
+    def hess_structure(self, delta: torch.Tensor) -> "StructuredHessian | None":
+        """The Hessian as diag + F^T C F where the loss has that structure (G-quad: diagonal; the NTK risk:
+        rank <= KN), so solves and quadratic forms never form the mn x mn matrix; else None."""
+        return None
 
     def lipschitz(self) -> torch.Tensor:  # (B,) upper bound on the gradient's Lipschitz constant
         raise NotImplementedError
@@ -101,6 +159,20 @@ class NTKRisk(MatrixLoss):
             dz = p * dz - p * (p * dz).sum(dim=-1, keepdim=True)
         return torch.bmm(dz.reshape(self.Bsz, 1, -1), self.Gmat).reshape(self.Bsz, self.m, self.n) / self.N
 
+    def hess_structure(self, delta: torch.Tensor) -> StructuredHessian:
+        """Hess = Gmat^T C Gmat: C = I / N (squared loss) or blockdiag(diag(p_i) - p_i p_i^T) / N."""
+        q = self.N * self.K
+        if self.kind == "sq":
+            C = torch.eye(q, dtype=self.dtype, device=self.device).expand(self.Bsz, q, q) / self.N
+        else:
+            p = torch.softmax(self.outputs(delta), dim=-1)
+            Hz = (torch.diag_embed(p) - p.unsqueeze(-1) * p.unsqueeze(-2)) / self.N     # (B, N, K, K)
+            C = torch.zeros(self.Bsz, self.N, self.K, self.N, self.K, dtype=self.dtype, device=self.device)
+            idx = torch.arange(self.N, device=self.device)
+            C[:, idx, :, idx, :] = Hz.transpose(0, 1)
+            C = C.reshape(self.Bsz, q, q)
+        return StructuredHessian(None, self.Gmat, C)
+
     def hess(self, delta: torch.Tensor) -> torch.Tensor:
         if self.kind == "sq":
             return self.Gmat.transpose(1, 2) @ self.Gmat / self.N
@@ -156,6 +228,13 @@ class Ridge(MatrixLoss):
     def hvp(self, delta: torch.Tensor, D: torch.Tensor) -> torch.Tensor:
         return self.inner.hvp(delta, D) + self.eps.view(-1, 1, 1) * D
 
+    def hess_structure(self, delta: torch.Tensor) -> StructuredHessian | None:
+        h = self.inner.hess_structure(delta)
+        if h is None:
+            return None
+        ridge = self.eps.view(-1, 1, 1).expand(self.batch, self.m, self.n)
+        return StructuredHessian(ridge if h.diag is None else h.diag + ridge, h.F, h.C)
+
     def lipschitz(self) -> torch.Tensor:
         return self.inner.lipschitz() + self.eps
 
@@ -192,6 +271,12 @@ class WeightedQuadratic(MatrixLoss):
 
     def hess(self, delta: torch.Tensor) -> torch.Tensor:
         return torch.diag_embed(self.W.reshape(self.Bsz, -1))
+
+    def hess_structure(self, delta: torch.Tensor) -> StructuredHessian:
+        return StructuredHessian(self.W)
+
+    def hvp(self, delta: torch.Tensor, D: torch.Tensor) -> torch.Tensor:
+        return self.W * D
 
     def alpha(self) -> torch.Tensor:
         """Exact RSC constant: min_ij W_ij, (B,)."""
@@ -505,3 +590,37 @@ class ScalarFeatureLoss(MatrixLoss):
 
     def take(self, index: torch.Tensor) -> "ScalarFeatureLoss":
         return ScalarFeatureLoss(self.G[index], self.c[index], self.a[index], self.radius)
+
+
+class FormedHessian(MatrixLoss):
+    """``inner`` with every second-order shortcut off: its Hessian is always the formed mn x mn matrix
+    (no diagonal path) and Hessian-vector products are forward-mode derivatives of the gradient.  The
+    reference the shortcuts are tested against, and the "old path" of benchmarks/scaling.py."""
+
+    def __init__(self, inner: MatrixLoss):
+        self.inner = inner
+        self.m, self.n, self.dtype, self.device = inner.m, inner.n, inner.dtype, inner.device
+
+    @property
+    def batch(self) -> int:
+        return self.inner.batch
+
+    def value(self, delta: torch.Tensor) -> torch.Tensor:
+        return self.inner.value(delta)
+
+    def grad(self, delta: torch.Tensor) -> torch.Tensor:
+        return self.inner.grad(delta)
+
+    def hess(self, delta: torch.Tensor) -> torch.Tensor:
+        return self.inner.hess(delta)
+
+    def lipschitz(self) -> torch.Tensor:
+        return self.inner.lipschitz()
+
+    def __getattr__(self, name):             # alpha, beta, ... of the inner loss
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def take(self, index: torch.Tensor) -> "FormedHessian":
+        return FormedHessian(self.inner.take(index))
