@@ -73,6 +73,30 @@ SURVIVORS_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
      "if math.isinf(value) and math.isinf(bound):"):
         "one infinite operand already gives (b - v) / den = +-inf / inf = nan",
     ("theorems/numerics/sosp.py", "",
+     "DENSE_MN_LIMIT = 128     # ... and up to this loss dimension m n (the loss's Hessian is mn x mn; dense wins at",
+     "DENSE_MN_LIMIT = 129     # ... and up to this loss dimension m n (the loss's Hessian is mn x mn; dense wins at"):
+        "DENSE_MN_LIMIT 128 -> 129: the dense and the matrix-free SOSP tests give the same extremes (tests agree to 1e-9); the limit only trades speed; the exact boundary is tested on dense_ok with the limit as it is (test_dense_ok_switch_at_its_exact_limits) but mn = 128 vs 129 vs 127 cannot change a verdict",
+    ("theorems/numerics/sosp.py", "",
+     "DENSE_MN_LIMIT = 128     # ... and up to this loss dimension m n (the loss's Hessian is mn x mn; dense wins at",
+     "DENSE_MN_LIMIT = 127     # ... and up to this loss dimension m n (the loss's Hessian is mn x mn; dense wins at"):
+        "DENSE_MN_LIMIT 128 -> 127: the dense and the matrix-free SOSP tests give the same extremes (tests agree to 1e-9); the limit only trades speed; the exact boundary is tested on dense_ok with the limit as it is (test_dense_ok_switch_at_its_exact_limits) but mn = 128 vs 129 vs 127 cannot change a verdict",
+    ("theorems/numerics/sosp.py", "",
+     'LANCZOS_STEPS = 160      # Krylov dimension of the matrix-free test (all of it where (m+n) r is smaller)',
+     'LANCZOS_STEPS = 161      # Krylov dimension of the matrix-free test (all of it where (m+n) r is smaller)'):
+        "contract: LANCZOS_STEPS 160 -> 161: a Krylov budget; the matrix-free test's accuracy is asserted against closed-form spectra and the dense path (test_sosp, test_matrix_free), which one step more or less does not change",
+    ("theorems/numerics/sosp.py", "",
+     'LANCZOS_STEPS = 160      # Krylov dimension of the matrix-free test (all of it where (m+n) r is smaller)',
+     'LANCZOS_STEPS = 159      # Krylov dimension of the matrix-free test (all of it where (m+n) r is smaller)'):
+        "contract: LANCZOS_STEPS 160 -> 159: a Krylov budget; the matrix-free test's accuracy is asserted against closed-form spectra and the dense path (test_sosp, test_matrix_free), which one step more or less does not change",
+    ("theorems/numerics/sosp.py", "dense_ok",
+     'return obj.dim <= DENSE_LIMIT and getattr(obj, "m", 0) * getattr(obj, "n", 0) <= DENSE_MN_LIMIT',
+     'return obj.dim <= DENSE_LIMIT and getattr(obj, "m", -1) * getattr(obj, "n", 0) <= DENSE_MN_LIMIT'):
+        "an objective without m (or n) has no mn x mn loss Hessian: 0 or -1 for the missing factor both make the product <= 0 <= DENSE_MN_LIMIT for any dimension >= 0",
+    ("theorems/numerics/sosp.py", "dense_ok",
+     'return obj.dim <= DENSE_LIMIT and getattr(obj, "m", 0) * getattr(obj, "n", 0) <= DENSE_MN_LIMIT',
+     'return obj.dim <= DENSE_LIMIT and getattr(obj, "m", 0) * getattr(obj, "n", -1) <= DENSE_MN_LIMIT'):
+        "an objective without m (or n) has no mn x mn loss Hessian: 0 or -1 for the missing factor both make the product <= 0 <= DENSE_MN_LIMIT for any dimension >= 0",
+    ("theorems/numerics/sosp.py", "",
      "DENSE_LIMIT = 600        # dense eigvalsh up to this dimension, Lanczos on HVPs above",
      "DENSE_LIMIT = 601        # dense eigvalsh up to this dimension, Lanczos on HVPs above"):
         "DENSE_LIMIT 600 -> 601: dense eigvalsh and Lanczos give the same extremes (tests agree to 1e-9); the limit only trades speed, and no test instance has dimension 600 or 601",

@@ -146,3 +146,26 @@ def test_lanczos_resolves_a_clustered_spectrum(top):
     ext = lanczos_extremes(obj, torch.zeros(1, d, dtype=F64))
     assert abs(float(ext.lam_min[0]) - float(eigs.min())) < 1e-8
     assert abs(float(ext.lam_max[0]) - float(eigs.max())) < 1e-8
+
+
+def test_dense_ok_switch_at_its_exact_limits():
+    """The dense path while (m+n) r <= 600 and m n <= 128 (the loss's Hessian is mn x mn), exactly at both
+    limits; an objective without m, n (a plain quadratic) is judged on its dimension alone."""
+    from types import SimpleNamespace as NS
+    assert sosp.dense_ok(NS(dim=600, m=16, n=8)) and sosp.dense_ok(NS(dim=10, m=128, n=1))
+    assert not sosp.dense_ok(NS(dim=10, m=16, n=9)) and not sosp.dense_ok(NS(dim=10, m=129, n=1))
+    assert not sosp.dense_ok(NS(dim=10, m=9, n=16)) and not sosp.dense_ok(NS(dim=601, m=2, n=2))
+    assert sosp.dense_ok(NS(dim=10)) and sosp.dense_ok(NS(dim=10, n=500)) and sosp.dense_ok(NS(dim=10, m=500))
+
+
+def test_matrix_free_forces_either_path(monkeypatch):
+    """``matrix_free=True`` runs Lanczos even where dense is cheaper; False runs dense even where it is not."""
+    obj, Y = quad([[1.0, 2.0, 3.0]], [0.0]), torch.zeros(1, 3, dtype=F64)
+    calls = []
+    real = sosp.lanczos_extremes
+    monkeypatch.setattr(sosp, "lanczos_extremes", lambda *a, **k: calls.append(1) or real(*a, **k))
+    hessian_extremes(obj, Y, matrix_free=True)
+    assert calls == [1]
+    hessian_extremes(obj, Y, matrix_free=False)
+    hessian_extremes(obj, Y)                    # small: dense by default
+    assert calls == [1]
