@@ -26,12 +26,12 @@ def rank1_rayleigh(H: torch.Tensor, m: int, n: int, largest: bool, P: torch.Tens
                    Q: torch.Tensor | None = None, starts: int = 4, iters: int = 50, seed: int = 0) -> float:
     """Extreme of d:H:d over unit d = u v^T with u in span(P), v in span(Q) (orthonormal columns)."""
     H = H.double().reshape(m * n, m * n)
-    P = torch.eye(m, dtype=H.dtype) if P is None else P.double()
-    Q = torch.eye(n, dtype=H.dtype) if Q is None else Q.double()
-    p_, q_ = P.shape[1], Q.shape[1]
-    if (p_, q_) != (m, n) or not (torch.equal(P, torch.eye(m, dtype=H.dtype)) and torch.equal(Q, torch.eye(n, dtype=H.dtype))):
-        K = (P[:, None, :, None] * Q[None, :, None, :]).reshape(m * n, p_ * q_)    # P kron Q, row-major vec
-        H = K.T @ H @ K                                                 # H in the (P, Q) coordinates
+    if P is not None or Q is not None:      # H in the (P, Q) coordinates (None: the whole space, no product)
+        P = torch.eye(m, dtype=H.dtype) if P is None else P.double()
+        Q = torch.eye(n, dtype=H.dtype) if Q is None else Q.double()
+        K = (P[:, None, :, None] * Q[None, :, None, :]).reshape(m * n, -1)         # P kron Q, row-major vec
+        H = K.T @ H @ K
+    p_, q_ = (m, n) if P is None else (P.shape[1], Q.shape[1])
     H4 = H.reshape(p_, q_, p_, q_)
     # the two contractions of the alternating solves as matrix-vector products on a permuted copy (no
     # per-step einsum over the p q p q tensor): A(q)_ik = sum_jl H_ijkl q_j q_l, B(p)_jl = sum_ik H_ijkl p_i p_k
